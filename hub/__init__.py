@@ -1,0 +1,1 @@
+"""LGSP Hub: provincial data-sharing and identity hub."""

@@ -1,0 +1,68 @@
+"""gunicorn configuration for ``lgsp serve`` and ``lgsp demo`` (``-c python:hub.gunicorn_conf``)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from gunicorn import glogging
+
+from hub.config import Settings
+
+_settings = Settings.from_env()
+
+bind = [_settings.bind]
+workers = _settings.workers
+worker_class = "sync"
+timeout = _settings.request_timeout
+graceful_timeout = _settings.graceful_timeout
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+forwarded_allow_ips = "127.0.0.1,::1"
+proc_name = "lgsp-hub"
+logconfig_dict: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "hub.logs.JsonFormatter"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": _settings.log_level, "propagate": False},
+    },
+}
+
+
+class JsonAccessLogger(glogging.Logger):
+    """Access log lines as JSON objects, with the request id the hub answered with."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        headers = dict((name.lower(), value) for name, value in (resp.headers or []))
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "remote": environ.get("REMOTE_ADDR"),
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "status": int(str(resp.status).split()[0]),
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 2),
+            "request_id": headers.get("x-request-id"),
+            "user_agent": environ.get("HTTP_USER_AGENT"),
+        }
+        self.access_log.info(json.dumps(entry, ensure_ascii=False))
+
+
+logger_class = JsonAccessLogger
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's metric files so gauges do not count it."""
+    if _settings.metrics_dir is not None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -1,0 +1,190 @@
+"""Web glue: request ids, the request-scoped connection, problem responses, security headers."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, current_app, g, json, request
+from werkzeug.exceptions import HTTPException
+
+from hub import metrics
+from hub.db import Connection, Database
+from hub.errors import DatabaseUnavailableError, HubError
+from hub.logs import request_id_var
+
+log = logging.getLogger("hub.http")
+
+PROBLEM_TYPE_BASE = "https://lgsp.gov.vn/problems/"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    ),
+}
+
+
+def database() -> Database:
+    """The application's database pool."""
+    db: Database = current_app.extensions["lgsp.db"]
+    return db
+
+
+def get_conn() -> Connection:
+    """The request's connection; its transaction commits when the request succeeds."""
+    if "conn" not in g:
+        g.conn = database().acquire()
+    conn: Connection = g.conn
+    return conn
+
+
+def request_id() -> str:
+    """The id of the current request."""
+    return str(g.get("request_id") or request_id_var.get() or "")
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str | None = None,
+    origin: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """An RFC 9457 ``application/problem+json`` response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + (code or f"http-{status}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "request_id": request_id(),
+    }
+    if code:
+        body["code"] = code
+    if origin:
+        body["origin"] = origin
+    body.update(extra)
+    response = Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        mimetype="application/problem+json",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _hub_error(exc: HubError) -> Response:
+    g.rollback = True
+    if exc.status >= 500:
+        log.warning("request failed: %s", exc.detail)
+    headers = {}
+    retry_after = exc.extra.get("retry_after")
+    if retry_after is not None:
+        headers["Retry-After"] = str(int(retry_after))
+    extra = {k: v for k, v in exc.extra.items() if k != "retry_after"}
+    return problem(
+        exc.status, exc.title, exc.detail, code=exc.code, origin=exc.origin, headers=headers, **extra
+    )
+
+
+def _http_error(exc: HTTPException) -> Response:
+    g.rollback = True
+    status = exc.code or 500
+    response = problem(
+        status,
+        exc.name,
+        exc.description or exc.name,
+        code=exc.name.lower().replace(" ", "_"),
+        origin="client" if status < 500 else "hub",
+    )
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    return response
+
+
+def _unexpected(exc: Exception) -> Response:
+    g.rollback = True
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    log.exception("unhandled error")
+    return problem(
+        500,
+        "Internal Server Error",
+        "The hub failed to handle this request; quote the request id when reporting it.",
+        code="internal_error",
+        origin="hub",
+    )
+
+
+def _before() -> None:
+    given = request.headers.get("X-Request-Id", "")
+    rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_id = rid
+    g.started = time.perf_counter()
+    g.token = request_id_var.set(rid)
+
+
+def _after(response: Response) -> Response:
+    conn = g.pop("conn", None)
+    if conn is not None:
+        db = database()
+        if g.get("rollback") or response.status_code >= 400:
+            db.release(conn)
+        else:
+            try:
+                conn.commit()
+            except Exception as exc:  # noqa: BLE001 - any commit failure must not look like success
+                db.release(conn, broken=True)
+                log.warning("commit failed: %s", type(exc).__name__)
+                err = DatabaseUnavailableError("The change could not be saved.")
+                response = problem(err.status, err.title, err.detail, code=err.code, origin="hub")
+            else:
+                db.release(conn)
+    response.headers["X-Request-Id"] = request_id()
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if current_app.config.get("LGSP_HTTPS"):
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    metrics.observe(
+        endpoint, request.method, response.status_code, time.perf_counter() - g.get("started", time.perf_counter())
+    )
+    return response
+
+
+def _teardown(exc: BaseException | None) -> None:
+    conn = g.pop("conn", None)
+    if conn is not None:
+        # Only reached when the response was never built (an error escaped every handler).
+        database().release(conn, broken=True)
+    token = g.pop("token", None)
+    if token is not None:
+        request_id_var.reset(token)
+
+
+def install(app: Flask) -> None:
+    """Wire request ids, the request connection, error handlers and headers into ``app``."""
+    app.before_request(_before)
+    app.after_request(_after)
+    app.teardown_request(_teardown)
+    app.register_error_handler(HubError, _hub_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

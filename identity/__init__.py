@@ -1,0 +1,1 @@
+"""Electronic identification: accounts, organizations, sign-in, and the OpenID Connect provider."""
