@@ -43,9 +43,7 @@ def db() -> None:
 @pass_db
 def db_upgrade(database: Database) -> None:
     """Apply pending migrations."""
-    applied = migrations.upgrade(
-        database, progress=lambda m: progress(f"applying {m.name} …")
-    )
+    applied = migrations.upgrade(database, progress=lambda m: progress(f"applying {m.name} …"))
     click.echo(f"{len(applied)} migration(s) applied; the database is current.")
 
 
@@ -67,7 +65,9 @@ def db_status(database: Database, as_json: bool) -> None:
     else:
         changed = {m.version for m in state.changed}
         for m in state.applied:
-            click.echo(f"applied  {m.name}" + ("  (CHANGED since applied)" if m.version in changed else ""))
+            click.echo(
+                f"applied  {m.name}" + ("  (CHANGED since applied)" if m.version in changed else "")
+            )
         for m in state.pending:
             click.echo(f"pending  {m.name}")
         click.echo(
@@ -128,7 +128,14 @@ def run_gunicorn(settings: Settings, url: str, *, workers: int) -> int:
         LGSP_METRICS_DIR=str(metrics_dir.resolve()),
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir.resolve()),
     )
-    argv = [sys.executable, "-m", "gunicorn", "-c", "python:hub.gunicorn_conf", "hub.app:create_app()"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:hub.gunicorn_conf",
+        "hub.app:create_app()",
+    ]
     proc = subprocess.Popen(argv, env=env)
 
     def forward(signum: int, _frame: object) -> None:
@@ -141,7 +148,9 @@ def run_gunicorn(settings: Settings, url: str, *, workers: int) -> int:
 
 @cli.command()
 @click.option("--bind", help="HOST:PORT to listen on (default LGSP_BIND or 127.0.0.1:5000).")
-@click.option("--workers", type=click.IntRange(1, 256), help="Worker processes (default 2×cores+1).")
+@click.option(
+    "--workers", type=click.IntRange(1, 256), help="Worker processes (default 2×cores+1)."
+)
 @click.pass_context
 def serve(ctx: click.Context, bind: str | None, workers: int | None) -> None:
     """Run the production server (gunicorn) against the configured database."""
@@ -166,9 +175,7 @@ def serve(ctx: click.Context, bind: str | None, workers: int | None) -> None:
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.pass_context
-def demo(
-    ctx: click.Context, port: int, host: str, data_dir: Path | None, workers: int
-) -> None:
+def demo(ctx: click.Context, port: int, host: str, data_dir: Path | None, workers: int) -> None:
     """Zero-setup demo: embedded PostgreSQL, migrations, seeded data, the hub on --port."""
     from hub import demo as demo_module
 
@@ -203,8 +210,12 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("lgsp: aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "lgsp"
+        click.echo(f"lgsp: {exc.format_message()} (see `{where} --help`)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"lgsp: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except ConfigError as exc:
         click.echo(f"lgsp: {exc.detail}", err=True)

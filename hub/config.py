@@ -61,7 +61,7 @@ class Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def with_demo_secret(self) -> Settings:
-        """Fill a missing secret key from ``<data dir>/secret_key``, creating it once (mode 0600)."""
+        """Fill a missing secret key from ``<data dir>/secret_key``, created once with mode 0600."""
         if self.secret_key:
             return self
         path = self.data_dir / "secret_key"
@@ -102,8 +102,7 @@ class Settings:
             ("postgresql://", "postgres://")
         ):
             raise ConfigError(
-                "LGSP_DATABASE_URL must be a postgresql:// URL, "
-                f"got {redact(database_url)!r}"
+                f"LGSP_DATABASE_URL must be a postgresql:// URL, got {redact(database_url)!r}"
             )
         base_url = (get("BASE_URL") or defaults.base_url).rstrip("/")
         parts = urlsplit(base_url)

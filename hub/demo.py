@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
+from hub import demo_rp
 from hub.config import Settings
-from hub.db import Database
+from hub.db import Connection, Database
+from hub.errors import ConflictError
 
 
 @contextmanager
@@ -22,16 +26,122 @@ def running(settings: Settings, db: Database) -> Iterator[dict[str, Any]]:
         "data_dir": str(settings.data_dir.resolve()),
     }
     with ExitStack() as stack:
-        del stack  # side services (ministries, agency apps) join here as they are built
+        seeded = _seed(db)
+        if seeded is not None:
+            info["accounts"] = seeded
+        info["agency_apps"] = _start_agency_apps(stack, settings, db)
         _write_demo_json(settings, info)
         yield info
+
+
+def _optional(module: str) -> Any:
+    """A module that another part of the hub provides, or None while it does not exist yet."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+
+
+def _seed(db: Database) -> Any:
+    """Seed citizens and organizations (identity.demo_seed); its credentials go to demo.json."""
+    demo_seed = _optional("identity.demo_seed")
+    if demo_seed is None:
+        return None
+    with db.transaction() as conn:
+        return demo_seed.seed(conn)
+
+
+def _start_agency_apps(
+    stack: ExitStack, settings: Settings, db: Database
+) -> list[dict[str, Any]]:
+    """Serve the demo agency apps next to the hub and register them as its clients."""
+    hub_url = urlsplit(settings.issuer)
+    host = urlsplit(f"//{settings.bind}").hostname or "127.0.0.1"
+    port = urlsplit(f"//{settings.bind}").port or 5000
+    # The browser goes to the issuer; behind a proxy (LGSP_BASE_URL elsewhere) the apps'
+    # back channel goes straight to the address the hub listens on.
+    backchannel = None if hub_url.port == port else f"http://{_connectable(host)}:{port}"
+    apps = []
+    for offset, app in enumerate(demo_rp.DEMO_APPS, start=1):
+        running_app = stack.enter_context(
+            demo_rp.serving(
+                app,
+                host=host,
+                port=port + offset if port + offset < 65536 else 0,
+                issuer=settings.issuer,
+                secret_key=settings.secret_key or "",
+                # The browser uses the issuer; the back channel goes straight to the bind address.
+                backchannel_base=backchannel,
+            )
+        )
+        with db.transaction() as conn:
+            register_demo_client(conn, running_app)
+        apps.append(
+            {
+                "name": app.name,
+                "url": running_app.url,
+                "client_id": running_app.client_id,
+                "client_secret": running_app.client_secret,
+                "redirect_uri": f"{running_app.url}/callback",
+                "post_logout_redirect_uri": f"{running_app.url}/signed-out",
+                "scopes": list(demo_rp.REGISTERED_SCOPES),
+            }
+        )
+    return apps
+
+
+def _connectable(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding to it
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def register_demo_client(conn: Connection, running_app: demo_rp.RunningApp) -> None:
+    """(Re-)register a demo app as a confidential client with its fixed id and current URLs."""
+    clients = importlib.import_module("identity.oauth.clients")
+    fields: dict[str, Any] = {
+        "name": running_app.app.name,
+        "grant_types": ("authorization_code", "refresh_token"),
+        "scopes": demo_rp.REGISTERED_SCOPES,
+        "redirect_uris": (f"{running_app.url}/callback",),
+        "post_logout_redirect_uris": (f"{running_app.url}/signed-out",),
+        "auth_method": "client_secret_basic",
+        "client_id": running_app.client_id,
+        "client_secret": running_app.client_secret,
+    }
+    conn.cursor().execute("SAVEPOINT demo_client")
+    try:
+        clients.register_client(conn, **fields)
+    except ConflictError:
+        # Registered by an earlier demo run, maybe on other ports: replace it.
+        conn.cursor().execute("ROLLBACK TO SAVEPOINT demo_client")
+        clients.delete_client(conn, running_app.client_id)
+        clients.register_client(conn, **fields)
 
 
 def _write_demo_json(settings: Settings, info: dict[str, Any]) -> None:
     path = settings.data_dir / "demo.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(info, fh, ensure_ascii=False, indent=2)
+        json.dump(info, fh, ensure_ascii=False, indent=2, default=str)
+
+
+def _account_lines(accounts: Any) -> list[str]:
+    if not accounts:
+        return []
+    lines = ["Demo accounts (sign in with the personal identification number and password):"]
+    items = accounts if isinstance(accounts, list) else [accounts]
+    if isinstance(accounts, dict) and all(isinstance(v, dict) for v in accounts.values()):
+        items = [{"role": k, **v} for k, v in accounts.items()]
+    for item in items:
+        if isinstance(item, dict):
+            parts = [f"{k}={v}" for k, v in item.items() if not isinstance(v, dict | list)]
+            lines.append("  " + "  ".join(parts))
+        else:
+            lines.append(f"  {item}")
+    return lines
 
 
 def banner(info: dict[str, Any]) -> str:
@@ -43,6 +153,14 @@ def banner(info: dict[str, Any]) -> str:
         f"  readiness:    {info['health']}",
         f"  database:     {info['database_url']}",
         f"  demo.json:    {info['data_dir']}/demo.json",
+    ]
+    apps = info.get("agency_apps") or []
+    if apps:
+        lines.append("Demo agency apps (sign in to one, open the other: single sign-on):")
+        for app in apps:
+            lines.append(f"  {app['name']}: {app['url']}  (client_id {app['client_id']})")
+    lines += _account_lines(info.get("accounts"))
+    lines += [
         "Press Ctrl-C to stop (the embedded PostgreSQL keeps running; `lgsp db stop` stops it).",
         "",
     ]

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg2
@@ -17,7 +18,7 @@ DATABASE_NAME = "lgsp"
 log = logging.getLogger(__name__)
 
 
-def _pgserver():  # type: ignore[no-untyped-def]
+def _pgserver() -> Any:
     # platformdirs warns about XDG_RUNTIME_DIR at import time on headless servers; harmless.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

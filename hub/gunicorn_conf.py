@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
 import time
 from typing import Any
 
 from gunicorn import glogging
 
 from hub.config import Settings
+from hub.logs import JsonFormatter
 
 _settings = Settings.from_env()
 
@@ -23,21 +26,20 @@ errorlog = "-"
 loglevel = _settings.log_level.lower()
 forwarded_allow_ips = "127.0.0.1,::1"
 proc_name = "lgsp-hub"
-logconfig_dict: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "hub.logs.JsonFormatter"}},
-    "handlers": {
-        "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
-    },
-    "loggers": {
-        "gunicorn.error": {"handlers": ["stderr"], "level": _settings.log_level, "propagate": False},
-    },
-}
+# Several hubs (demo, tests, benchmarks) may run on one machine: no shared control socket.
+control_socket_disable = True
 
 
 class JsonAccessLogger(glogging.Logger):
-    """Access log lines as JSON objects, with the request id the hub answered with."""
+    """Every gunicorn log line as JSON on stderr; access lines carry the request id."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+        for handler in self.access_log.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(sys.stderr)
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         headers = dict((name.lower(), value) for name, value in (resp.headers or []))
@@ -65,4 +67,4 @@ def child_exit(server: Any, worker: Any) -> None:
     if _settings.metrics_dir is not None:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(worker.pid)

@@ -99,7 +99,13 @@ def _hub_error(exc: HubError) -> Response:
         headers["Retry-After"] = str(int(retry_after))
     extra = {k: v for k, v in exc.extra.items() if k != "retry_after"}
     return problem(
-        exc.status, exc.title, exc.detail, code=exc.code, origin=exc.origin, headers=headers, **extra
+        exc.status,
+        exc.title,
+        exc.detail,
+        code=exc.code,
+        origin=exc.origin,
+        headers=headers,
+        **extra,
     )
 
 
@@ -165,7 +171,10 @@ def _after(response: Response) -> Response:
         )
     endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
     metrics.observe(
-        endpoint, request.method, response.status_code, time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint,
+        request.method,
+        response.status_code,
+        time.perf_counter() - g.get("started", time.perf_counter()),
     )
     return response
 

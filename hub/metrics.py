@@ -9,8 +9,8 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from prometheus_client import multiprocess
 
 REQUESTS = Counter(
     "lgsp_http_requests_total",
@@ -35,6 +35,6 @@ def render(multiprocess_mode: bool) -> tuple[bytes, str]:
     """The exposition text, aggregated over every worker in multi-process mode."""
     if multiprocess_mode:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
