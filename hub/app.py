@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from hub import embedded, health, http
 from hub.config import Settings
+from hub.datasets import views as datasets_views
 from hub.db import Database
 from hub.logs import configure_logging
 from identity import login, oauth
@@ -43,4 +46,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.register_blueprint(health.bp)
     login.init_app(app)
     oauth.init_app(app)
+    # The one place connectors get the process environment (credentials, ${VAR} locations).
+    datasets_views.init_app(app, env=dict(os.environ))
     return app

@@ -14,8 +14,10 @@ from pathlib import Path
 import click
 
 from hub import embedded, migrations
+from hub.audit.cli import audit
 from hub.cliutil import database_of, emit_json, pass_db, progress, settings_of
 from hub.config import Settings
+from hub.datasets.cli import datasets
 from hub.db import Database
 from hub.errors import ConfigError, HubError
 from identity.cli_accounts import accounts, orgs
@@ -199,8 +201,9 @@ def demo(ctx: click.Context, port: int, host: str, data_dir: Path | None, worker
         sys.exit(run_gunicorn(settings, database.url, workers=workers))
 
 
-for _group in (accounts, orgs, clients, keys):
+for _group in (accounts, orgs, clients, keys, audit):
     cli.add_command(_group)
+cli.add_command(datasets)
 
 
 def main() -> None:

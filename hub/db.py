@@ -65,6 +65,13 @@ def translate(exc: psycopg2.Error) -> HubError:
     return HubError("Unexpected database error.")
 
 
+def translate_value_error(exc: ValueError) -> HubError | None:
+    """psycopg2 refuses NUL characters with a ValueError before the query leaves: a 400."""
+    if "NUL (0x00)" in str(exc):
+        return ValidationError("Text must not contain NUL characters.")
+    return None
+
+
 class Database:
     """A connection pool for one database URL, created lazily in each process (fork-safe)."""
 
@@ -168,6 +175,9 @@ class Database:
             broken = isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
             _safe_rollback(conn)
             raise translate(exc) from exc
+        except ValueError as exc:
+            _safe_rollback(conn)
+            raise (translate_value_error(exc) or exc) from exc
         except BaseException:
             _safe_rollback(conn)
             raise
@@ -226,3 +236,5 @@ def translated() -> Iterator[None]:
         yield
     except psycopg2.Error as exc:
         raise translate(exc) from exc
+    except ValueError as exc:
+        raise (translate_value_error(exc) or exc) from exc

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from hub import demo_rp
 from hub.config import Settings
 from hub.db import Connection, Database
-from hub.errors import ConflictError
 
 
 @contextmanager
@@ -53,9 +52,7 @@ def _seed(db: Database) -> Any:
         return demo_seed.seed(conn)
 
 
-def _start_agency_apps(
-    stack: ExitStack, settings: Settings, db: Database
-) -> list[dict[str, Any]]:
+def _start_agency_apps(stack: ExitStack, settings: Settings, db: Database) -> list[dict[str, Any]]:
     """Serve the demo agency apps next to the hub and register them as its clients."""
     hub_url = urlsplit(settings.issuer)
     host = urlsplit(f"//{settings.bind}").hostname or "127.0.0.1"
@@ -77,7 +74,7 @@ def _start_agency_apps(
             )
         )
         with db.transaction() as conn:
-            register_demo_client(conn, running_app)
+            register_demo_client(conn, settings, running_app)
         apps.append(
             {
                 "name": app.name,
@@ -98,27 +95,48 @@ def _connectable(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def register_demo_client(conn: Connection, running_app: demo_rp.RunningApp) -> None:
-    """(Re-)register a demo app as a confidential client with its fixed id and current URLs."""
+def register_demo_client(
+    conn: Connection, settings: Settings, running_app: demo_rp.RunningApp
+) -> None:
+    """Register a demo app as a confidential client with its fixed id and current URLs.
+
+    A client left by an earlier demo run is kept when its URLs are the same (its secret is
+    derived from the demo's persistent secret key), and replaced otherwise.
+    """
     clients = importlib.import_module("identity.oauth.clients")
-    fields: dict[str, Any] = {
-        "name": running_app.app.name,
-        "grant_types": ("authorization_code", "refresh_token"),
-        "scopes": demo_rp.REGISTERED_SCOPES,
-        "redirect_uris": (f"{running_app.url}/callback",),
-        "post_logout_redirect_uris": (f"{running_app.url}/signed-out",),
-        "auth_method": "client_secret_basic",
-        "client_id": running_app.client_id,
-        "client_secret": running_app.client_secret,
-    }
-    conn.cursor().execute("SAVEPOINT demo_client")
-    try:
-        clients.register_client(conn, **fields)
-    except ConflictError:
-        # Registered by an earlier demo run, maybe on other ports: replace it.
-        conn.cursor().execute("ROLLBACK TO SAVEPOINT demo_client")
-        clients.delete_client(conn, running_app.client_id)
-        clients.register_client(conn, **fields)
+    redirect_uri = f"{running_app.url}/callback"
+    logout_uri = f"{running_app.url}/signed-out"
+    existing = clients.find(conn, running_app.client_id, settings=settings)
+    if existing is not None:
+        if existing.redirect_uris == (redirect_uri,) and existing.post_logout_redirect_uris == (
+            logout_uri,
+        ):
+            return
+        _delete_client(conn, clients, running_app.client_id)
+    clients.register_client(
+        conn,
+        settings=settings,
+        name=running_app.app.name,
+        grant_types=("authorization_code", "refresh_token"),
+        scopes=demo_rp.REGISTERED_SCOPES,
+        redirect_uris=(redirect_uri,),
+        post_logout_redirect_uris=(logout_uri,),
+        auth_method="client_secret_basic",
+        # Its own sector, so that each app sees its own pairwise subject for the same person.
+        sector=running_app.app.sector,
+        client_id=running_app.client_id,
+        client_secret=running_app.client_secret,
+    )
+
+
+def _delete_client(conn: Connection, clients: Any, client_id: str) -> None:
+    delete = getattr(clients, "delete_client", None)
+    if delete is not None:
+        delete(conn, client_id)
+        return
+    # Until the provider offers deletion: the demo's own clients only, by their fixed ids.
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM oauth_clients WHERE id = %(id)s", {"id": client_id})
 
 
 def _write_demo_json(settings: Settings, info: dict[str, Any]) -> None:
@@ -128,19 +146,25 @@ def _write_demo_json(settings: Settings, info: dict[str, Any]) -> None:
         json.dump(info, fh, ensure_ascii=False, indent=2, default=str)
 
 
-def _account_lines(accounts: Any) -> list[str]:
-    if not accounts:
+def _account_lines(seeded: Any) -> list[str]:
+    if not isinstance(seeded, dict):
         return []
-    lines = ["Demo accounts (sign in with the personal identification number and password):"]
-    items = accounts if isinstance(accounts, list) else [accounts]
-    if isinstance(accounts, dict) and all(isinstance(v, dict) for v in accounts.values()):
-        items = [{"role": k, **v} for k, v in accounts.items()]
-    for item in items:
-        if isinstance(item, dict):
-            parts = [f"{k}={v}" for k, v in item.items() if not isinstance(v, dict | list)]
-            lines.append("  " + "  ".join(parts))
-        else:
-            lines.append(f"  {item}")
+    lines = []
+    citizens = seeded.get("citizens") or {}
+    if citizens:
+        lines.append("Demo citizens (sign in with the personal identification number + password):")
+        for key, person in citizens.items():
+            totp = f", TOTP secret {person['totp_secret']}" if person.get("totp_secret") else ""
+            lines.append(
+                f"  {person.get('full_name', key)}: {person.get('pin')} / {person.get('password')}"
+                f"  (level {person.get('level', 1)}{totp})"
+            )
+    org = seeded.get("organization")
+    if org:
+        lines.append(
+            f"Demo organization: {org.get('name')} (tax code {org.get('tax_code')}); "
+            f"representative {org.get('representative_pin')}, staff {org.get('staff_pin')}"
+        )
     return lines
 
 

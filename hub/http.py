@@ -8,11 +8,12 @@ import time
 import uuid
 from typing import Any
 
+import psycopg2
 from flask import Flask, Response, current_app, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from hub import metrics
-from hub.db import Connection, Database
+from hub.db import Connection, Database, translate, translate_value_error
 from hub.errors import DatabaseUnavailableError, HubError
 from hub.logs import request_id_var
 
@@ -128,6 +129,11 @@ def _unexpected(exc: Exception) -> Response:
     g.rollback = True
     if isinstance(exc, HTTPException):
         return _http_error(exc)
+    # Driver errors from the request's connection are translated at the hub.db edge.
+    if isinstance(exc, psycopg2.Error):
+        return _hub_error(translate(exc))
+    if isinstance(exc, ValueError) and (translated := translate_value_error(exc)) is not None:
+        return _hub_error(translated)
     log.exception("unhandled error")
     return problem(
         500,

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, abort, redirect, render_template, request, session, url_for
@@ -36,6 +37,7 @@ class DemoApp:
     client_id: str
     scope: str
     colour: str
+    sector: str
 
 
 DEMO_APPS = (
@@ -46,6 +48,7 @@ DEMO_APPS = (
         client_id="demo-cong-dich-vu-cong",
         scope="openid profile pid email phone",
         colour="#b71c1c",
+        sector="dichvucong.demo.lgsp",
     ),
     DemoApp(
         key="one_stop",
@@ -54,6 +57,7 @@ DEMO_APPS = (
         client_id="demo-mot-cua-dien-tu",
         scope="openid profile",
         colour="#0d47a1",
+        sector="motcua.demo.lgsp",
     ),
 )
 
@@ -81,6 +85,54 @@ CLAIM_LABELS = {
 }
 
 
+CLAIM_ORDER = (
+    "name",
+    "birthdate",
+    "gender",
+    "pid",
+    "email",
+    "phone_number",
+    "org",
+    "sub",
+    "acr",
+    "amr",
+    "auth_time",
+)
+ROLES = {"representative": "người đại diện theo pháp luật", "staff": "nhân viên được ủy quyền"}
+AMR = {"pwd": "mật khẩu", "otp": "mã OTP", "mfa": "hai yếu tố"}
+TIMES = ("auth_time", "iat", "exp", "nbf")
+
+
+def display(key: str, value: Any) -> str:
+    """A claim's value as a Vietnamese reader expects it (dates d/m/Y, sex, level, roles)."""
+    if key == "gender":
+        return {"male": "Nam", "female": "Nữ"}.get(str(value), str(value))
+    if key == "acr" and isinstance(value, str) and value.startswith("urn:lgsp:loa:"):
+        return f"Mức {value.rsplit(':', 1)[1]} ({value})"
+    if key == "amr" and isinstance(value, list):
+        return ", ".join(AMR.get(str(v), str(v)) for v in value)
+    if key in TIMES and isinstance(value, int | float):
+        moment = datetime.fromtimestamp(value, tz=UTC)
+        return moment.strftime("%d/%m/%Y %H:%M:%S UTC")
+    if key == "birthdate" and isinstance(value, str) and len(value) == 10:
+        year, month, day = value.split("-")
+        return f"{day}/{month}/{year}"
+    if isinstance(value, dict) and "tax_code" in value:
+        role = ROLES.get(str(value.get("role")), value.get("role"))
+        return f"{value.get('name')} (mã số thuế {value.get('tax_code')}), vai trò: {role}"
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def ordered(claims: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Claims in reading order: the person first, protocol details last."""
+    rank = {key: i for i, key in enumerate(CLAIM_ORDER)}
+    return sorted(claims.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+
+
 def client_secret(seed: str, client_id: str) -> str:
     """A 256-bit client secret derived from the demo's secret key (stable across restarts)."""
     digest = hmac.new(seed.encode(), f"demo-rp:{client_id}".encode(), hashlib.sha256).digest()
@@ -100,6 +152,7 @@ def create_rp_app(app: DemoApp, config: oidc.ClientConfig, *, secret_key: str) -
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.redirect_uri.startswith("https://"),
     )
+    web.jinja_env.globals.update(display=display, ordered=ordered, roles=ROLES)
     provider = oidc.Provider(config)
     web.extensions["demo_rp.provider"] = provider
 
@@ -130,7 +183,7 @@ def create_rp_app(app: DemoApp, config: oidc.ClientConfig, *, secret_key: str) -
             return _start(scope=f"{config.scope} organization")
         return _start(scope=config.scope)
 
-    def _start(*, scope: str, silent: bool = False, **extra: str) -> Response:
+    def _start(*, scope: str, silent: bool = False, sso: bool = False, **extra: str) -> Response:
         try:
             auth = oidc.authorization_request(provider, scope=scope, **extra)
         except (oidc.RelyingPartyError, OSError, ValueError) as exc:
@@ -142,6 +195,8 @@ def create_rp_app(app: DemoApp, config: oidc.ClientConfig, *, secret_key: str) -
             "nonce": auth.nonce,
             "verifier": auth.code_verifier,
             "silent": silent,
+            # Reached through the hub's existing session (no password asked by this app).
+            "sso": silent or sso,
         }
         return redirect(auth.url)
 
@@ -161,8 +216,10 @@ def create_rp_app(app: DemoApp, config: oidc.ClientConfig, *, secret_key: str) -
         if error:
             if pending["silent"] and error in ("consent_required", "interaction_required"):
                 # Signed in at the hub, but this app still needs the citizen's consent.
-                return _start(scope=config.scope)
-            if not (pending["silent"] and error == "login_required"):
+                return _start(scope=config.scope, sso=True)
+            if error == "access_denied":
+                session["error"] = "Bạn đã không đồng ý chia sẻ thông tin với ứng dụng này."
+            elif not (pending["silent"] and error == "login_required"):
                 session["error"] = (
                     f"LGSP Hub trả về lỗi: {error} {request.args.get('error_description', '')}"
                 )
@@ -180,12 +237,12 @@ def create_rp_app(app: DemoApp, config: oidc.ClientConfig, *, secret_key: str) -
             "id_token_claims": claims,
             "userinfo": userinfo,
             "scope": tokens.get("scope", ""),
-            "via_sso": pending["silent"],
+            "via_sso": pending.get("sso", False),
         }
         session["id_token"] = tokens["id_token"]
         session["notice"] = (
             "Đã đăng nhập tự động nhờ phiên đăng nhập chung (SSO) của LGSP Hub."
-            if pending["silent"]
+            if pending.get("sso")
             else "Đăng nhập thành công."
         )
         return redirect(url_for("home"))
@@ -287,9 +344,7 @@ def serving(
         backchannel_base=backchannel_base,
     )
     deferred.app = create_rp_app(app, config, secret_key=secret_key)
-    thread = threading.Thread(
-        target=server.serve_forever, name=f"demo-rp-{app.key}", daemon=True
-    )
+    thread = threading.Thread(target=server.serve_forever, name=f"demo-rp-{app.key}", daemon=True)
     thread.start()
     try:
         yield RunningApp(

@@ -85,7 +85,9 @@ class Provider:
                 jwks_uri = self._metadata["jwks_uri"] if self._metadata else None
                 if jwks_uri is None:
                     raise RelyingPartyError("no jwks_uri in the discovery document")
-                response = self.session.get(self._backchannel(jwks_uri), timeout=self.config.timeout)
+                response = self.session.get(
+                    self._backchannel(jwks_uri), timeout=self.config.timeout
+                )
                 response.raise_for_status()
                 self._keys = KeySet.import_key_set(response.json())
                 self._keys_at = time.monotonic()

@@ -7,3 +7,28 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the provider's endpoints on ``app``."""
+    from authlib.oauth2.rfc9207 import IssuerParameter
+
+    from identity import i18n
+    from identity.login import AccountSection, register_account_section
+    from identity.oauth import scopes, server, views
+
+    class HubIssuerParameter(IssuerParameter):
+        """RFC 9207: ``iss`` in every authorization response."""
+
+        def get_issuer(self) -> str:
+            return server.settings().issuer
+
+    i18n.add_messages(scopes.MESSAGES)
+    oauth_server = server.create_server(app)
+    oauth_server.register_extension(HubIssuerParameter())
+    app.extensions["lgsp.oauth"] = oauth_server
+    app.register_blueprint(views.bp)
+    register_account_section(
+        AccountSection(
+            name="oauth_apps",
+            template="oauth/account_apps.html",
+            load=views.load_account_apps,
+            order=50,
+        )
+    )

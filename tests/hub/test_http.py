@@ -170,3 +170,23 @@ def test_unique_violations_become_conflicts_by_constraint(db):
             execute(conn, "INSERT INTO hub_meta (key, value) VALUES ('installed_at', '1')")
     assert info.value.constraint == "hub_meta_pkey"
     assert info.value.detail == "This setting already exists."
+
+
+def test_driver_errors_in_views_become_problems_not_500(app):
+    from hub.http import get_conn
+
+    @app.post("/dup")
+    def dup():
+        with get_conn().cursor() as cur:
+            cur.execute("INSERT INTO hub_meta (key, value) VALUES ('installed_at', '1')")
+        return {}
+
+    @app.post("/nul")
+    def nul():
+        with get_conn().cursor() as cur:
+            cur.execute("SELECT %s", ("a\x00b",))
+        return {}
+
+    client = app.test_client()
+    assert _assert_problem(client.post("/dup"), 409)["code"] == "conflict"
+    assert _assert_problem(client.post("/nul"), 400)["code"] == "invalid_request"

@@ -1,0 +1,386 @@
+"""Benchmarks of the hub's OpenID provider under ``lgsp serve``, on a fresh database.
+
+1. Token endpoint (client_credentials, client_secret_basic, JWT access tokens), side by side
+   in the same run with the reference node-oidc-provider (../shared/peers/oidc-provider),
+   both measured by the reference's own load generator, bench-token.mjs.
+2. Full sign-in round trips (authorize → password → code → token) per second.
+3. Introspection requests per second.
+
+    .venv/bin/python bench/token_bench.py [--n 3000] [--c 20] [--rounds 2] [--no-peer]
+
+Not part of the test suite. Everything runs on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PEER_SOURCE = Path(
+    os.environ.get("LGSP_PEER_DIR", ROOT.parent / "shared" / "peers" / "oidc-provider")
+)
+if not PEER_SOURCE.exists():
+    PEER_SOURCE = Path("/work/shared/peers/oidc-provider")
+CALLBACK = "http://127.0.0.1:9/bench/callback"
+PASSWORD = "Bench-mat-khau-2025"
+SCOPE = "dataset:bench"  # the reference's client asks for "api:read": one scope each
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, *, timeout: float = 60, proc: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"the server behind {url} exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+
+
+@contextmanager
+def process(argv: list[str], *, env: dict[str, str], cwd: Path | None = None, name: str):
+    """A child process in its own session, stopped (SIGTERM, then SIGKILL) at the end."""
+    logfile = open(Path(env.get("BENCH_TMP", tempfile.gettempdir())) / f"{name}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        logfile.close()
+
+
+def node(script: Path, env: dict[str, str], *, cwd: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        ["node", str(script)], env=env, cwd=cwd, capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{script.name} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def lgsp(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"lgsp {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def pin_for(i: int) -> str:
+    # Hà Nội (001), born 1990, male (century/sex digit 0), serial i.
+    return f"001090{100000 + i:06d}"
+
+
+def seed(url: str, users: int, env: dict[str, str]) -> dict[str, Any]:
+    """Clients and citizens for the benchmarks, written straight into the fresh database."""
+    from hub.config import Settings
+    from hub.db import Database
+    from identity.accounts import service as accounts
+    from identity.oauth.clients import register_client
+
+    settings = Settings.from_env(env)
+    db = Database(url)
+    try:
+        with db.transaction() as conn:
+            cc = register_client(
+                conn,
+                settings=settings,
+                name="bench client_credentials",
+                grant_types=("client_credentials",),
+                scopes=(SCOPE,),
+            )
+            code = register_client(
+                conn,
+                settings=settings,
+                name="bench sign-in",
+                grant_types=("authorization_code",),
+                scopes=("openid", "profile"),
+                redirect_uris=(CALLBACK,),
+            )
+            for i in range(users):
+                accounts.create_citizen(
+                    conn,
+                    pin=pin_for(i),
+                    full_name=f"Người Thử {i}",
+                    birth_date=date(1990, 1, 1),
+                    sex="male",
+                    password=PASSWORD,
+                )
+    finally:
+        db.close()
+    return {
+        "cc": {"client_id": cc[0].client_id, "client_secret": cc[1]},
+        "code": {"client_id": code[0].client_id, "client_secret": code[1]},
+    }
+
+
+def start_peer(stack: ExitStack, tmp: Path, env: dict[str, str]) -> str:
+    """The reference provider (node-oidc-provider, JWT access tokens) on a free port."""
+    peer = tmp / "peer"
+    shutil.copytree(PEER_SOURCE, peer)
+    for f in peer.rglob("*"):
+        f.chmod(0o755 if f.is_dir() else 0o644)
+    peer.chmod(0o755)
+    log("npm install of the reference provider …")
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=peer,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"npm install failed for the reference provider:\n{done.stderr}")
+    port = free_port()
+    proc = stack.enter_context(
+        process(
+            ["node", "oidc-provider-cc.mjs"],
+            env={**env, "ACCESS_TOKEN_FORMAT": "jwt", "PORT": str(port), "HOST": "127.0.0.1"},
+            cwd=peer,
+            name="peer",
+        )
+    )
+    wait_http(f"http://127.0.0.1:{port}/.well-known/openid-configuration", proc=proc)
+    return f"http://127.0.0.1:{port}"
+
+
+def table(title: str, rows: list[dict[str, Any]]) -> str:
+    cols = ("label", "requests", "concurrency", "errors", "rps", "p50_ms", "p95_ms", "p99_ms")
+    heads = ("server / test", "requests", "C", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms")
+    cells = [[str(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(heads)]
+
+    def line(vals: list[str] | tuple[str, ...]) -> str:
+        pairs = enumerate(zip(vals, widths, strict=True))
+        return "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in pairs)
+
+    out = [title, line(heads), line(["-" * w for w in widths])]
+    out += [line(row) for row in cells]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=3000, help="token requests per measurement")
+    parser.add_argument("--c", type=int, default=20, help="concurrent clients")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating hub/peer rounds")
+    parser.add_argument("--workers", type=int, help="LGSP_WORKERS (default: the hub's default)")
+    parser.add_argument("--signin-n", type=int, default=600)
+    parser.add_argument("--signin-c", type=int, default=8)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--introspect-n", type=int, default=5000)
+    parser.add_argument("--no-peer", action="store_true", help="skip the reference provider")
+    args = parser.parse_args()
+
+    from identity import passwords
+
+    tmp = Path(tempfile.mkdtemp(prefix="lgsp-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LGSP_")}
+    env.update(
+        LGSP_DATA_DIR=str(tmp / "data"),
+        LGSP_LOG_LEVEL="WARNING",
+        LGSP_SECRET_KEY=secrets.token_urlsafe(48),
+        BENCH_TMP=str(tmp),
+    )
+    if args.workers:
+        env["LGSP_WORKERS"] = str(args.workers)
+    hub_port = free_port()
+    hub = f"http://127.0.0.1:{hub_port}"
+    env["LGSP_BASE_URL"] = hub
+    results: dict[str, Any] = {"machine": {"cores": os.cpu_count()}}
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+        stack.callback(
+            lambda: subprocess.run(
+                [sys.executable, "-m", "hub.cli", "db", "stop"],
+                env=env,
+                capture_output=True,
+                timeout=60,
+            )
+        )
+        log(f"fresh database (embedded PostgreSQL in {tmp / 'data'}) …")
+        lgsp(["db", "upgrade"], env)
+        url = lgsp(["db", "url"], env)
+        clients = seed(url, args.users, env)
+        log(f"lgsp serve on {hub} …")
+        serve = stack.enter_context(
+            process(
+                [sys.executable, "-m", "hub.cli", "serve", "--bind", f"127.0.0.1:{hub_port}"],
+                env=env,
+                name="hub",
+            )
+        )
+        wait_http(f"{hub}/readyz", proc=serve)
+        peer = None if args.no_peer else start_peer(stack, tmp, env)
+
+        cc, code = clients["cc"], clients["code"]
+        token_script = PEER_SOURCE / "bench-token.mjs"
+        targets = [
+            ("hub (lgsp serve)", f"{hub}/oauth2/token", cc["client_id"], cc["client_secret"], SCOPE)
+        ]
+        if peer:
+            targets.append(
+                (
+                    "node-oidc-provider 9.13.3",
+                    f"{peer}/token",
+                    "peer-cc",
+                    "peer-cc-secret",
+                    "api:read",
+                )
+            )
+        token_rows = []
+        for label, token_url, cid, secret, scope in targets:
+            log(f"warm-up: {label}")
+            node(
+                token_script,
+                {
+                    **env,
+                    "TOKEN_URL": token_url,
+                    "CLIENT_ID": cid,
+                    "CLIENT_SECRET": secret,
+                    "SCOPE": scope,
+                    "N": "500",
+                    "C": str(args.c),
+                },
+                cwd=BENCH,
+            )
+        for round_no in range(1, args.rounds + 1):
+            for label, token_url, cid, secret, scope in targets:
+                log(f"token endpoint, round {round_no}: {label}")
+                row = node(
+                    token_script,
+                    {
+                        **env,
+                        "TOKEN_URL": token_url,
+                        "CLIENT_ID": cid,
+                        "CLIENT_SECRET": secret,
+                        "SCOPE": scope,
+                        "N": str(args.n),
+                        "C": str(args.c),
+                    },
+                    cwd=BENCH,
+                )
+                row["label"] = f"{label} #{round_no}"
+                token_rows.append(row)
+        results["token_endpoint"] = token_rows
+
+        log("introspection …")
+        token = requests.post(
+            f"{hub}/oauth2/token",
+            data={"grant_type": "client_credentials", "scope": SCOPE},
+            auth=(cc["client_id"], cc["client_secret"]),
+            timeout=10,
+        ).json()["access_token"]
+        introspection = node(
+            BENCH / "introspect-bench.mjs",
+            {
+                **env,
+                "INTROSPECT_URL": f"{hub}/oauth2/introspect",
+                "CLIENT_ID": cc["client_id"],
+                "CLIENT_SECRET": cc["client_secret"],
+                "TOKEN": token,
+                "N": str(args.introspect_n),
+                "C": str(args.c),
+            },
+            cwd=BENCH,
+        )
+        introspection["label"] = "hub introspection"
+        results["introspection"] = introspection
+
+        log("sign-in round trips …")
+        users = [{"pin": pin_for(i), "password": PASSWORD} for i in range(args.users)]
+        signin = node(
+            BENCH / "signin-bench.mjs",
+            {
+                **env,
+                "ISSUER": hub,
+                "CLIENT_ID": code["client_id"],
+                "CLIENT_SECRET": code["client_secret"],
+                "REDIRECT_URI": CALLBACK,
+                "USERS": json.dumps(users),
+                "N": str(args.signin_n),
+                "C": str(args.signin_c),
+            },
+            cwd=BENCH,
+        )
+        signin["label"] = "authorize→password→code→token"
+        results["signin"] = signin
+        results["argon2id"] = {
+            "memory_kib": passwords.MEMORY_KIB,
+            "iterations": passwords.TIME_COST,
+            "parallelism": passwords.PARALLELISM,
+        }
+        results["hub_workers"] = int(env.get("LGSP_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
+
+    print()
+    print(
+        table(
+            "Token endpoint: client_credentials, client_secret_basic, JWT access tokens "
+            f"(N={args.n}, C={args.c})",
+            token_rows,
+        )
+    )
+    print()
+    print(table("Introspection (RFC 7662), one JWT access token", [introspection]))
+    print()
+    a = results["argon2id"]
+    print(
+        table(
+            f"Full sign-in round trip, argon2id m={a['memory_kib']} KiB "
+            f"t={a['iterations']} p={a['parallelism']}",
+            [signin],
+        )
+    )
+    print()
+    print(
+        f"hub: lgsp serve with {results['hub_workers']} gunicorn workers on {os.cpu_count()} cores"
+    )
+    print(json.dumps(results, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Demo ministries: synthetic SOAP and REST services for `lgsp demo` and the tests."""

@@ -1,0 +1,199 @@
+"""Input and output schemas (marshmallow and JSON Schema 2020-12) derived from a definition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from connectors.definition import DatasetDefinition, Field, Param
+from connectors.errors import InvalidParamsError
+
+JSON_TYPES = {
+    "string": "string",
+    "date": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+}
+
+
+class _Pattern(validate.Validator):
+    """JSON Schema `pattern` semantics (re.search), so both schemas accept the same input."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.regex = re.compile(pattern)
+
+    def __call__(self, value: Any) -> Any:
+        if not self.regex.search(value):
+            raise ValidationError(f"Does not match the pattern {self.pattern}.")
+        return value
+
+
+def _mm_field(p: Param) -> fields.Field:
+    validators: list[Any] = []
+    if p.pattern is not None:
+        validators.append(_Pattern(p.pattern))
+    if p.max_length is not None:
+        validators.append(validate.Length(max=p.max_length))
+    if p.type == "date":
+        return fields.Date(required=p.required, format="iso")
+    if p.type == "integer":
+        return fields.Integer(required=p.required, strict=True)
+    return fields.String(required=p.required, validate=validators)
+
+
+def input_schema(definition: DatasetDefinition) -> Schema:
+    """Return a marshmallow schema that validates the query params (unknown ones refused)."""
+    declared: dict[str, fields.Field] = {p.name: _mm_field(p) for p in definition.params}
+    cls = Schema.from_dict(declared, name=f"Params_{definition.id.replace('-', '_')}")
+    return cls(unknown=RAISE)
+
+
+def validate_params(schema: Schema, params: Any) -> dict[str, Any]:
+    """Load `params` with `schema`, raising InvalidParamsError listing each bad field."""
+    if not isinstance(params, Mapping):
+        raise InvalidParamsError({"params": ["Must be an object."]})
+    try:
+        return dict(schema.load(dict(params)))
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"params": exc.messages}
+        errors: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            errors[str(key)] = [str(m) for m in (value if isinstance(value, list) else [value])]
+        raise InvalidParamsError(errors) from exc
+
+
+def input_json_schema(definition: DatasetDefinition) -> dict[str, Any]:
+    """Return the JSON Schema of the `params` object."""
+    props: dict[str, Any] = {}
+    for p in definition.params:
+        prop: dict[str, Any] = {"type": JSON_TYPES[p.type]}
+        if p.type == "date":
+            prop["format"] = "date"
+        if p.pattern is not None:
+            prop["pattern"] = p.pattern
+        if p.max_length is not None:
+            prop["maxLength"] = p.max_length
+        if p.description is not None:
+            prop["description"] = p.description.en
+            prop["x-description-vi"] = p.description.vi
+        if p.example is not None:
+            prop["examples"] = [p.example]
+        props[p.name] = prop
+    return {
+        "type": "object",
+        "properties": props,
+        "required": [p.name for p in definition.params if p.required],
+        "additionalProperties": False,
+    }
+
+
+def _field_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any]
+    if f.type == "object":
+        out = _object_schema(f.fields)
+        out["type"] = ["object", "null"]
+    elif f.type == "list":
+        items = _object_schema(f.fields) if f.fields else {"type": "string"}
+        out = {"type": "array", "items": items}
+    elif f.type == "enum":
+        readable = list(dict.fromkeys(v for _, v in f.values))
+        out = {"type": ["string", "null"], "enum": [*readable, None]}
+    else:
+        out = {"type": [JSON_TYPES[f.type], "null"]}
+        if f.type == "date":
+            out["format"] = "date"
+    if f.description is not None:
+        out["description"] = f.description.en
+        out["x-description-vi"] = f.description.vi
+    if f.personal:
+        out["x-personal"] = True
+    if f.sensitive:
+        out["x-sensitive"] = True
+    return out
+
+
+def _object_schema(field_list: Iterable[Field]) -> dict[str, Any]:
+    field_list = list(field_list)
+    return {
+        "type": "object",
+        "properties": {f.name: _field_schema(f) for f in field_list},
+        "required": [f.name for f in field_list],
+        "additionalProperties": False,
+    }
+
+
+def output_json_schema(
+    definition: DatasetDefinition, field_set: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """Return the JSON Schema of the `data` record, optionally limited to `field_set`."""
+    chosen = definition.response.fields
+    if field_set is not None:
+        wanted = set(field_set)
+        chosen = tuple(f for f in chosen if f.name in wanted)
+    schema = _object_schema(chosen)
+    # Withheld fields are left out of the record, so none is required of a caller's view.
+    schema["required"] = []
+    return schema
+
+
+def _example_value(f: Field) -> Any:
+    if f.type == "object":
+        return {c.name: _example_value(c) for c in f.fields}
+    if f.type == "list":
+        return [{c.name: _example_value(c) for c in f.fields}] if f.fields else ["…"]
+    if f.type == "enum":
+        return f.values[0][1]
+    return {
+        "string": "…",
+        "date": "2000-01-31",
+        "integer": 0,
+        "number": 0.0,
+        "boolean": True,
+    }[f.type]
+
+
+def example_request(definition: DatasetDefinition) -> dict[str, Any]:
+    """Return an example body for POST /api/v1/datasets/{id}/query."""
+    params: dict[str, Any] = {}
+    for p in definition.params:
+        if p.example is not None:
+            params[p.name] = p.example
+        elif p.required:
+            params[p.name] = {"date": "2000-01-31", "integer": 1}.get(p.type, "…")
+    return {"params": params}
+
+
+def example_record(definition: DatasetDefinition) -> dict[str, Any]:
+    """Return an example `data` record with every field."""
+    return {f.name: _example_value(f) for f in definition.response.fields}
+
+
+def describe(definition: DatasetDefinition) -> dict[str, Any]:
+    """Return the catalogue description: texts, owner, schemas and examples."""
+    return {
+        "id": definition.id,
+        "version": definition.version,
+        "title": definition.title.to_dict(),
+        "description": definition.description.to_dict(),
+        "owner": definition.owner.to_dict(),
+        "kind": definition.upstream.kind,
+        "fields": [
+            {
+                "name": f.name,
+                "personal": f.is_personal,
+                "sensitive": f.name in definition.sensitive_fields,
+            }
+            for f in definition.response.fields
+        ],
+        "input_schema": input_json_schema(definition),
+        "output_schema": output_json_schema(definition),
+        "example": {
+            "request": example_request(definition),
+            "response": {"status": "found", "data": example_record(definition)},
+        },
+    }

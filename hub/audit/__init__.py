@@ -1,0 +1,1 @@
+"""The tamper-evident audit log: every data call and every governance action, hash-chained."""

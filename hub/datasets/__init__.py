@@ -1,0 +1,1 @@
+"""Datasets: stored definitions, the uniform shared-data API, its OpenAPI and the CLI."""

@@ -1,0 +1,1 @@
+"""Citizen accounts: models, SQL store and the rules around them."""

@@ -1,0 +1,245 @@
+"""The citizen's /account pages: profile, password, two-step verification, active sign-ins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request, session
+from werkzeug.wrappers import Response
+
+from hub.errors import HubError, ValidationError
+from hub.http import get_conn
+from identity import events, mfa, sessions
+from identity.accounts import service as accounts
+from identity.accounts import store as account_store
+from identity.accounts.models import Account
+from identity.csrf import check_csrf
+from identity.i18n import t
+from identity.login import ACCOUNT_SECTIONS, login_url
+from identity.login.views import hub_error_page, page
+from identity.orgs import service as orgs
+from identity.sessions import Login
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+FLASH_KEY = "lgsp_flash"
+
+
+bp.register_error_handler(HubError, hub_error_page)
+
+
+def _require_login() -> Login | Response:
+    login = sessions.current_login(get_conn())
+    if login is None:
+        target = request.full_path if request.method == "GET" else "/account"
+        return redirect(login_url(target.rstrip("?")), code=303)
+    return login
+
+
+def _flash(key: str) -> None:
+    session[FLASH_KEY] = key
+
+
+def _take_flash() -> str | None:
+    key = session.pop(FLASH_KEY, None)
+    return t(key) if isinstance(key, str) else None
+
+
+def _back(path: str = "/account") -> Response:
+    return redirect(path, code=303)
+
+
+@bp.get("")
+def overview() -> Response:
+    """Profile, organizations, and the sections other parts of the hub contribute."""
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    conn = get_conn()
+    account = account_store.get(conn, login.account_id)
+    sections = [
+        (section, section.load(conn, account) if section.load else {})
+        for section in ACCOUNT_SECTIONS
+    ]
+    return page(
+        "account.html",
+        account=account,
+        login=login,
+        memberships=orgs.list_memberships(conn, account.id, now=sessions.utcnow()),
+        sections=sections,
+        message=_take_flash(),
+    )
+
+
+@bp.get("/password")
+def password_form() -> Response:
+    """The password change form."""
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    return page("account_password.html", error=None)
+
+
+@bp.post("/password")
+def password_submit() -> Response:
+    """Change the password and sign out every other session."""
+    check_csrf()
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    conn = get_conn()
+    new = request.form.get("new_password", "")
+    if new != request.form.get("confirm_password", ""):
+        return page("account_password.html", 400, error=t("passwords_differ"))
+    try:
+        accounts.change_password(
+            conn,
+            account_id=login.account_id,
+            current_password=request.form.get("current_password", ""),
+            new_password=new,
+        )
+    except ValidationError as exc:
+        return page("account_password.html", 400, error=exc.detail)
+    sessions.end_all_sessions(conn, login.account_id, except_id=login.session_id)
+    events.record(
+        conn,
+        "account.password_changed",
+        account_id=login.account_id,
+        session_id=login.session_id,
+        ip=request.remote_addr,
+    )
+    _flash("password_changed")
+    return _back()
+
+
+@bp.get("/mfa")
+def mfa_form() -> Response:
+    """Start (or continue) enrolling an authenticator app, or offer to turn it off."""
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    conn = get_conn()
+    account = account_store.get(conn, login.account_id)
+    if account.mfa_enabled:
+        return page("account_mfa.html", account=account, enrol=None, error=None)
+    secret = mfa.pending_secret(conn, account_id=account.id) or mfa.begin_enrolment(
+        conn, account_id=account.id
+    )
+    return page("account_mfa.html", account=account, enrol=_enrolment(account, secret), error=None)
+
+
+def _enrolment(account: Account, secret: str) -> dict[str, str]:
+    uri = mfa.provisioning_uri(secret, account)
+    return {"secret": secret, "uri": uri, "qr_svg": mfa.qr_svg(uri)}
+
+
+@bp.post("/mfa")
+def mfa_submit() -> Response:
+    """Confirm the authenticator with a code, then show the recovery codes once."""
+    check_csrf()
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    conn = get_conn()
+    account = account_store.get(conn, login.account_id)
+    secret = mfa.pending_secret(conn, account_id=account.id)
+    if account.mfa_enabled or secret is None:
+        return _back("/account/mfa")
+    try:
+        codes = mfa.confirm_enrolment(
+            conn, account_id=account.id, code=request.form.get("code", ""), now=sessions.utcnow()
+        )
+    except ValidationError as exc:
+        # Keep the pending secret: this response must commit nothing, and nothing changed.
+        return page(
+            "account_mfa.html",
+            400,
+            account=account,
+            enrol=_enrolment(account, secret),
+            error=exc.detail,
+        )
+    events.record(
+        conn,
+        "mfa.enabled",
+        account_id=account.id,
+        session_id=login.session_id,
+        ip=request.remote_addr,
+    )
+    return page("account_recovery_codes.html", codes=codes)
+
+
+@bp.post("/mfa/disable")
+def mfa_disable() -> Response:
+    """Turn two-step verification off (needs the current password)."""
+    check_csrf()
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    conn = get_conn()
+    account = account_store.get(conn, login.account_id)
+    if not accounts.check_password(
+        conn, account_id=account.id, password=request.form.get("password", "")
+    ):
+        return page("account_mfa.html", 400, account=account, enrol=None, error=t("login_failed"))
+    mfa.disable(conn, account_id=account.id)
+    events.record(
+        conn,
+        "mfa.disabled",
+        account_id=account.id,
+        session_id=login.session_id,
+        ip=request.remote_addr,
+    )
+    _flash("mfa_disabled")
+    return _back()
+
+
+@bp.get("/sessions")
+def sessions_list() -> Response:
+    """The account's active sign-ins."""
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    items = sessions.list_sessions(get_conn(), login.account_id, now=sessions.utcnow())
+    return page("account_sessions.html", items=items, login=login, message=_take_flash())
+
+
+@bp.post("/sessions/end")
+def sessions_end() -> Response:
+    """Sign out of one session (this one included)."""
+    check_csrf()
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    conn = get_conn()
+    target = request.form.get("session_id", "")[:100]
+    if sessions.end_account_session(conn, login.account_id, target):
+        events.record(
+            conn,
+            "logout",
+            account_id=login.account_id,
+            session_id=target,
+            ip=request.remote_addr,
+            detail={"from_session": login.session_id},
+        )
+    if target == login.session_id:
+        return sessions.clear_cookie(page("signed_out.html"))
+    _flash("session_ended")
+    return _back("/account/sessions")
+
+
+@bp.post("/sessions/end-all")
+def sessions_end_all() -> Response:
+    """Sign out everywhere, this browser included."""
+    check_csrf()
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    conn = get_conn()
+    count = sessions.end_all_sessions(conn, login.account_id)
+    events.record(
+        conn,
+        "logout.all",
+        account_id=login.account_id,
+        session_id=login.session_id,
+        ip=request.remote_addr,
+        detail={"ended": count},
+    )
+    return sessions.clear_cookie(page("signed_out.html"))

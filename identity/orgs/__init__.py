@@ -1,0 +1,1 @@
+"""Organizations (identified by their tax code) and the people who act for them."""

@@ -1,0 +1,100 @@
+"""Progressive delays after failed sign-ins, per account and per client address.
+
+After ``free`` failures each further attempt must wait 2^(n - free) seconds, capped at
+15 minutes. There is no permanent lockout: once the delay has passed, a correct answer
+always works. Keys are strings such as ``pin:001087012345``, ``ip:203.0.113.7`` and
+``otp:<account id>``; unknown PINs are throttled exactly like known ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hub.db import Connection, execute, fetch_all
+
+MAX_DELAY = timedelta(minutes=15)
+# Failures older than this are forgotten when the next one arrives.
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How many failures are free for a kind of key."""
+
+    prefix: str
+    free: int
+
+
+RULES = {
+    "pin": Rule("pin", 5),
+    "otp": Rule("otp", 5),
+    "ip": Rule("ip", 20),
+}
+
+
+def delay_after(failures: int, free: int) -> timedelta:
+    """The wait imposed after ``failures`` consecutive failures."""
+    if failures < free:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(failures - free, 20)), MAX_DELAY)
+
+
+def _free(key: str) -> int:
+    rule = RULES.get(key.split(":", 1)[0])
+    return rule.free if rule else 5
+
+
+def wait_seconds(conn: Connection, keys: Sequence[str], *, now: datetime) -> int:
+    """Seconds until an attempt on all ``keys`` is allowed (0: allowed now).
+
+    Locks the rows, so that concurrent attempts on the same keys are taken one at a time.
+    """
+    for key in keys:
+        execute(
+            conn,
+            "INSERT INTO login_throttle (key, failures, updated_at) VALUES (%(k)s, 0, %(now)s)"
+            " ON CONFLICT (key) DO NOTHING",
+            {"k": key, "now": now},
+        )
+    rows = fetch_all(
+        conn,
+        "SELECT key, next_allowed_at FROM login_throttle WHERE key = ANY(%(keys)s)"
+        " ORDER BY key FOR UPDATE",
+        {"keys": list(keys)},
+    )
+    wait = 0.0
+    for row in rows:
+        if row["next_allowed_at"] is not None and row["next_allowed_at"] > now:
+            wait = max(wait, (row["next_allowed_at"] - now).total_seconds())
+    return int(wait) + (1 if wait % 1 else 0)
+
+
+def record_failure(conn: Connection, keys: Sequence[str], *, now: datetime) -> None:
+    """Count one failure on each key and push its next allowed time out."""
+    rows = fetch_all(
+        conn,
+        "SELECT key, failures, updated_at FROM login_throttle WHERE key = ANY(%(keys)s)",
+        {"keys": list(keys)},
+    )
+    known = {r["key"]: r for r in rows}
+    for key in keys:
+        row = known.get(key)
+        failures = 1
+        if row is not None and now - row["updated_at"] < WINDOW:
+            failures = int(row["failures"]) + 1
+        delay = delay_after(failures, _free(key))
+        execute(
+            conn,
+            "INSERT INTO login_throttle (key, failures, next_allowed_at, updated_at)"
+            " VALUES (%(k)s, %(f)s, %(next)s, %(now)s) ON CONFLICT (key) DO UPDATE SET"
+            " failures = EXCLUDED.failures, next_allowed_at = EXCLUDED.next_allowed_at,"
+            " updated_at = EXCLUDED.updated_at",
+            {"k": key, "f": failures, "next": now + delay if delay else None, "now": now},
+        )
+
+
+def reset(conn: Connection, keys: Sequence[str]) -> None:
+    """Forget the failures on ``keys`` (after a success)."""
+    execute(conn, "DELETE FROM login_throttle WHERE key = ANY(%(keys)s)", {"keys": list(keys)})

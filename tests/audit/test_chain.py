@@ -1,0 +1,201 @@
+import subprocess
+import sys
+import threading
+
+import psycopg2
+import pytest
+
+from hub.audit import service
+from hub.audit.models import AuditEntry
+from hub.audit.writer import AuditUnavailableError, AuditWriter
+from hub.errors import HubError
+from tests.conftest import cli_env
+
+KEY = b"k" * 32
+
+
+def entry(n: int, **extra) -> AuditEntry:
+    return AuditEntry(
+        kind="data.query",
+        outcome="found",
+        request_id=f"req-{n}",
+        client_id="mot-cua",
+        dataset_id="dan-cu",
+        dataset_version=1,
+        purpose="1.001234",
+        fields=("ho_va_ten", "ngay_sinh"),
+        detail={"note": "Nguyễn Văn An", "n": n},
+        **extra,
+    )
+
+
+def append_now(db, e, key=KEY):
+    with db.transaction() as conn:
+        return service.append(conn, e, key=key)
+
+
+def fill(db, n):
+    for i in range(n):
+        append_now(db, entry(i))
+
+
+def tamper(db_url, sql):
+    """Change the log as someone with SQL access would: with the triggers switched off."""
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")
+            cur.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def verify(db):
+    with db.transaction() as conn:
+        return service.verify(conn, key=KEY)
+
+
+def test_an_intact_chain_verifies(db):
+    fill(db, 5)
+    result = verify(db)
+    assert result.ok and result.checked == 5
+
+
+def test_an_empty_chain_verifies(db):
+    assert verify(db).ok
+
+
+def test_updates_and_deletes_are_refused_by_the_database(db):
+    fill(db, 2)
+    for sql in (
+        "UPDATE audit_log SET outcome = 'not_found' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 2",
+        "TRUNCATE audit_log",
+    ):
+        with pytest.raises(HubError), db.transaction() as conn, conn.cursor() as cur:
+            cur.execute(sql)
+    assert verify(db).ok
+
+
+def test_an_altered_record_is_named(db, db_url):
+    fill(db, 5)
+    tamper(db_url, "UPDATE audit_log SET purpose = 'other' WHERE seq = 3")
+    result = verify(db)
+    assert not result.ok and result.first_bad_seq == 3
+    assert "does not match its hash" in result.reason
+
+
+def test_a_removed_record_is_named(db, db_url):
+    fill(db, 5)
+    tamper(db_url, "DELETE FROM audit_log WHERE seq = 2")
+    result = verify(db)
+    assert not result.ok and result.first_bad_seq == 2
+
+
+def test_records_removed_from_the_end_are_detected(db, db_url):
+    fill(db, 5)
+    tamper(db_url, "DELETE FROM audit_log WHERE seq >= 4")
+    result = verify(db)
+    assert not result.ok and result.first_bad_seq == 4
+
+
+def test_a_forged_record_inserted_with_sql_is_named(db, db_url):
+    fill(db, 3)
+    tamper(
+        db_url,
+        "INSERT INTO audit_log (seq, at, kind, outcome, prev_hash, hash)"
+        " SELECT 4, now(), 'data.query', 'found', hash, repeat('a', 64) FROM audit_head;"
+        "UPDATE audit_head SET seq = 4, hash = repeat('a', 64)",
+    )
+    result = verify(db)
+    assert not result.ok and result.first_bad_seq == 4
+
+
+def test_a_record_rehashed_without_the_key_is_caught(db, db_url):
+    fill(db, 3)
+    # An attacker who knows the algorithm but not the key recomputes an unkeyed hash.
+    tamper(
+        db_url,
+        "UPDATE audit_log SET outcome = 'refused',"
+        " hash = encode(sha256(convert_to(prev_hash || '|' || audit_content(audit_log), 'UTF8')),"
+        " 'hex') WHERE seq = 2",
+    )
+    result = verify(db)
+    assert not result.ok and result.first_bad_seq == 2
+
+
+def test_concurrent_writers_keep_one_linear_chain(db):
+    errors = []
+    audit = AuditWriter(db, KEY)
+
+    def work(w):
+        try:
+            for i in range(25):
+                audit.append(entry(w * 100 + i))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = verify(db)
+    assert result.ok and result.checked == 200
+
+
+def test_subject_hash_is_keyed_and_stable(settings):
+    a = service.subject_hash(settings, "001087012345")
+    assert a == service.subject_hash(settings, "001087012345")
+    assert a != service.subject_hash(settings.replace(secret_key="z" * 40), "001087012345")
+    assert "001087012345" not in a
+
+
+def test_lgsp_audit_verify_exit_status(db, db_url, settings, tmp_path):
+    key = service.chain_key(settings)
+    for i in range(3):
+        append_now(db, entry(i), key=key)
+    env = cli_env(db_url, tmp_path, LGSP_SECRET_KEY=settings.secret_key)
+    ok = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "3 records verified" in ok.stdout
+    tamper(db_url, "UPDATE audit_log SET client_id = 'someone-else' WHERE seq = 2")
+    bad = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("audit chain BROKEN at record #2")
+
+
+def test_a_failing_entry_does_not_sink_its_batch_and_is_reported(db):
+    writer = AuditWriter(db, KEY)
+    good = entry(1)
+    bad = AuditEntry(kind="data.query", outcome="found", detail={"x": "nul\x00byte"})
+    results = []
+
+    def run(e):
+        try:
+            results.append(writer.append(e))
+        except AuditUnavailableError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in (good, bad, good)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(isinstance(r, int) for r in results) == 2
+    assert sum(isinstance(r, AuditUnavailableError) for r in results) == 1
+    assert verify(db).ok

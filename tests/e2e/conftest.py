@@ -1,0 +1,104 @@
+"""End-to-end fixtures: the hub served for real over HTTP on a free local port."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from hub.app import create_app
+from hub.config import Settings
+from hub.db import Database
+
+# A level-1 citizen: Hà Nội (001), born 1990, male (century/sex digit 0).
+CITIZEN_PIN = "001090123456"
+CITIZEN_PASSWORD = "Mat-khau-thu-nghiem-2025"
+
+
+class Deferred:
+    """A WSGI callable bound to its socket before the application (which needs the URL) exists."""
+
+    app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
+@dataclass
+class LiveHub:
+    """A hub served on a background thread."""
+
+    url: str
+    settings: Settings
+    db: Database
+
+
+def serve_in_thread(server: BaseWSGIServer) -> threading.Thread:
+    """Start serving on a daemon thread."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop(server: BaseWSGIServer, thread: threading.Thread) -> None:
+    """Stop a server started by serve_in_thread and release its socket."""
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_hub(db_url: str, tmp_path: Path) -> Iterator[LiveHub]:
+    """The hub on http://127.0.0.1:<free port>, its issuer being that URL."""
+    deferred = Deferred()
+    server = make_server("127.0.0.1", 0, deferred, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    settings = Settings(
+        database_url=db_url,
+        data_dir=tmp_path / "hub",
+        base_url=url,
+        secret_key="e2e-secret-key-" + "x" * 32,
+        log_level="WARNING",
+        workers=1,
+    )
+    database = Database(db_url, max_connections=16)
+    deferred.app = create_app(settings, db=database)
+    thread = serve_in_thread(server)
+    try:
+        yield LiveHub(url=url, settings=settings, db=database)
+    finally:
+        stop(server, thread)
+        database.close()
+
+
+@pytest.fixture
+def citizen(live_hub: LiveHub) -> dict[str, str]:
+    """A level-1 citizen who signs in with PIN and password."""
+    from identity.accounts import service
+
+    with live_hub.db.transaction() as conn:
+        service.create_citizen(
+            conn,
+            pin=CITIZEN_PIN,
+            full_name="Nguyễn Văn Thử",
+            birth_date=date(1990, 5, 17),
+            sex="male",
+            password=CITIZEN_PASSWORD,
+            email="thu.nguyen@example.vn",
+        )
+    return {"pin": CITIZEN_PIN, "password": CITIZEN_PASSWORD, "name": "Nguyễn Văn Thử"}
+
+
+def register_client(live_hub: LiveHub, **fields: Any) -> dict[str, Any]:
+    """Register an OAuth client in the hub's database; return its id and secret."""
+    from identity.oauth.clients import register_client as register
+
+    with live_hub.db.transaction() as conn:
+        client, secret = register(conn, settings=live_hub.settings, **fields)
+    return {"client_id": client.client_id, "client_secret": secret}
