@@ -10,6 +10,8 @@ from hub import embedded, health, http
 from hub.config import Settings
 from hub.datasets import views as datasets_views
 from hub.db import Database
+from hub.governance import views as governance_views
+from hub.governance.policy import GovernancePolicy
 from hub.logs import configure_logging
 from identity import login, oauth
 
@@ -19,8 +21,14 @@ def database_url(settings: Settings) -> str:
     return settings.database_url or embedded.ensure_server(settings.pg_dir)
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
-    """Build the hub's WSGI application from settings (read from the environment by default)."""
+def create_app(
+    settings: Settings | None = None, *, db: Database | None = None, governance: bool = True
+) -> Flask:
+    """Build the hub's WSGI application from settings (read from the environment by default).
+
+    ``governance=False`` switches grant enforcement and the audit of data queries off (every
+    field to every token holding the dataset scope): for benchmarks and connector tests only.
+    """
     settings = (settings or Settings.from_env()).with_demo_secret()
     configure_logging(settings.log_level)
     db = db or Database.from_settings(settings, database_url(settings))
@@ -47,5 +55,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     login.init_app(app)
     oauth.init_app(app)
     # The one place connectors get the process environment (credentials, ${VAR} locations).
-    datasets_views.init_app(app, env=dict(os.environ))
+    policy = GovernancePolicy(db, settings) if governance else None
+    datasets_views.init_app(app, env=dict(os.environ), policy=policy)
+    governance_views.init_app(app)
     return app

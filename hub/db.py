@@ -16,7 +16,6 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
-import psycopg2.pool
 
 from hub.config import Settings, redact
 from hub.errors import (
@@ -73,14 +72,18 @@ def translate_value_error(exc: ValueError) -> HubError | None:
 
 
 class Database:
-    """A connection pool for one database URL, created lazily in each process (fork-safe)."""
+    """A pool of connections to one database URL, kept per process (safe across fork).
+
+    Idle connections are kept open for reuse (psycopg2's own pool closes every connection
+    above its minimum, which would reconnect on nearly every request).
+    """
 
     def __init__(self, url: str, *, max_connections: int = 8, connect_timeout: int = 5):
         self.url = url
         self.max_connections = max_connections
         self.connect_timeout = connect_timeout
-        self._pid: int | None = None
-        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
+        self._pid = os.getpid()
+        self._idle: list[Connection] = []
         self._slots = threading.BoundedSemaphore(max_connections)
         self._lock = threading.Lock()
 
@@ -93,29 +96,23 @@ class Database:
             connect_timeout=settings.db_connect_timeout,
         )
 
-    def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
-        pid = os.getpid()
-        if self._pool is None or self._pid != pid:
+    def _check_fork(self) -> None:
+        if self._pid != os.getpid():
             with self._lock:
-                if self._pool is None or self._pid != pid:
-                    # After a fork the parent's sockets must not be reused: start afresh.
-                    self._pool = psycopg2.pool.ThreadedConnectionPool(
-                        0,
-                        self.max_connections,
-                        self.url,
-                        connect_timeout=self.connect_timeout,
-                        application_name="lgsp-hub",
-                        options="-c timezone=UTC",
-                    )
+                if self._pid != os.getpid():
+                    # The parent's sockets must not be used here: forget them, unclosed.
+                    self._idle = []
                     self._slots = threading.BoundedSemaphore(self.max_connections)
-                    self._pid = pid
-        return self._pool
+                    self._pid = os.getpid()
 
     def connect(self) -> Connection:
         """A fresh connection outside the pool (the caller closes it)."""
         try:
             return psycopg2.connect(
-                self.url, connect_timeout=self.connect_timeout, options="-c timezone=UTC"
+                self.url,
+                connect_timeout=self.connect_timeout,
+                application_name="lgsp-hub",
+                options="-c timezone=UTC",
             )
         except psycopg2.OperationalError as exc:
             raise self._unreachable(exc) from exc
@@ -129,37 +126,36 @@ class Database:
         )
 
     def acquire(self) -> Connection:
-        """Borrow a connection from the pool; give it back with ``release``."""
-        pool = self._get_pool()
+        """Borrow a connection; give it back with ``release``."""
+        self._check_fork()
         if not self._slots.acquire(timeout=self.connect_timeout):
             raise DatabaseUnavailableError("All database connections are busy.")
         try:
-            conn = pool.getconn()
-            if conn.closed:
-                pool.putconn(conn, close=True)
-                conn = pool.getconn()
-            return conn
-        except psycopg2.OperationalError as exc:
-            self._slots.release()
-            raise self._unreachable(exc) from exc
-        except psycopg2.Error as exc:
-            self._slots.release()
-            raise translate(exc) from exc
+            with self._lock:
+                while self._idle:
+                    conn = self._idle.pop()
+                    if not conn.closed:
+                        return conn
+            return self.connect()
         except BaseException:
             self._slots.release()
             raise
 
     def release(self, conn: Connection, *, broken: bool = False) -> None:
         """Return a borrowed connection, closing it when it may be unusable."""
+        if self._pid != os.getpid():
+            return
         try:
-            if self._pool is not None and self._pid == os.getpid():
-                if not conn.closed and not broken:
-                    conn.rollback()
-                self._pool.putconn(conn, close=broken or bool(conn.closed))
+            if not broken and not conn.closed:
+                conn.rollback()  # no round trip unless a transaction is still open
+                if conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+                    with self._lock:
+                        self._idle.append(conn)
+                    return
+            conn.close()
         except psycopg2.Error:
             log.warning("discarding a database connection that failed to reset")
-            if self._pool is not None:
-                self._pool.putconn(conn, close=True)
+            conn.close()
         finally:
             self._slots.release()
 
@@ -185,10 +181,12 @@ class Database:
             self.release(conn, broken=broken or bool(conn.closed))
 
     def close(self) -> None:
-        """Close every pooled connection of this process."""
-        if self._pool is not None and self._pid == os.getpid():
-            self._pool.closeall()
-        self._pool = None
+        """Close every idle connection of this process."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        if self._pid == os.getpid():
+            for conn in idle:
+                conn.close()
 
 
 def _safe_rollback(conn: Connection) -> None:

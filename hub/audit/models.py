@@ -62,3 +62,19 @@ class Verification:
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of an audit search; each one is compared as a value, never spliced into SQL."""
+
+    client_id: str | None = None
+    dataset_id: str | None = None
+    purpose: str | None = None
+    outcome: str | None = None
+    kind: str | None = None
+    error_code: str | None = None
+    request_id: str | None = None
+    subject_hash: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from hub.audit import store
-from hub.audit.models import AuditEntry, Verification
+from hub.audit.models import AuditEntry, AuditQuery, AuditRecord, Verification
 from hub.config import Settings
 from hub.db import Connection, Database
 
@@ -102,3 +106,81 @@ def timed_verify(db: Database, settings: Settings) -> tuple[Verification, float]
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         result = verify(conn, key=chain_key(settings))
     return result, time.perf_counter() - started
+
+
+def search_query(
+    settings: Settings,
+    *,
+    subject: str | None = None,
+    **filters: Any,
+) -> AuditQuery:
+    """An audit query; a data subject (PIN or tax code) is hashed before it is searched."""
+    given = {k: v for k, v in filters.items() if v not in (None, "")}
+    if subject:
+        given["subject_hash"] = subject_hash(settings, subject.strip())
+    return AuditQuery(**given)
+
+
+def search(
+    conn: Connection, query: AuditQuery, *, limit: int = 100, offset: int = 0
+) -> tuple[list[AuditRecord], int]:
+    """One page of matching records (newest first) and how many match in all."""
+    return store.search(conn, query, limit=limit, offset=offset), store.count(conn, query)
+
+
+CSV_COLUMNS = (
+    "seq",
+    "at",
+    "kind",
+    "outcome",
+    "error_code",
+    "request_id",
+    "client_id",
+    "actor",
+    "official_id",
+    "organization",
+    "subject_hash",
+    "dataset_id",
+    "dataset_version",
+    "purpose",
+    "fields",
+    "upstream_ms",
+    "cache_hit",
+    "detail",
+    "hash",
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        text = value.astimezone(UTC).isoformat()
+    elif isinstance(value, tuple | list):
+        text = " ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = str(value)
+    # A spreadsheet must not run a cell as a formula (CSV injection).
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+def csv_lines(records: Iterable[AuditRecord]) -> Iterator[str]:
+    """The records as CSV text, one line at a time, header first (RFC 4180, CRLF)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    for record in records:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_cell(getattr(record, c)) for c in CSV_COLUMNS])
+        yield buffer.getvalue()
+
+
+def export_csv(conn: Connection, query: AuditQuery) -> Iterator[str]:
+    """Every matching record as CSV lines, oldest first."""
+    return csv_lines(store.iter_search(conn, query))

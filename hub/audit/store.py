@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from hub.audit.models import AuditEntry, AuditRecord
+import psycopg2.extras
+
+from hub.audit.models import AuditEntry, AuditQuery, AuditRecord
 from hub.db import Connection, fetch_all, fetch_one, json_param
 
 _LOCK_HEAD_AND_RENDER = """
@@ -86,3 +88,48 @@ def list_records(
         {**(params or {}), "limit": limit, "offset": offset},
     )
     return [AuditRecord(**{**r, "fields": tuple(r["fields"])}) for r in rows]
+
+
+_SEARCH_WHERE = """
+    (%(client_id)s::text IS NULL OR client_id = %(client_id)s)
+    AND (%(dataset_id)s::text IS NULL OR dataset_id = %(dataset_id)s)
+    AND (%(purpose)s::text IS NULL OR purpose = %(purpose)s)
+    AND (%(outcome)s::text IS NULL OR outcome = %(outcome)s)
+    AND (%(kind)s::text IS NULL OR kind = %(kind)s)
+    AND (%(error_code)s::text IS NULL OR error_code = %(error_code)s)
+    AND (%(request_id)s::text IS NULL OR request_id = %(request_id)s)
+    AND (%(subject_hash)s::text IS NULL OR subject_hash = %(subject_hash)s)
+    AND (%(since)s::timestamptz IS NULL OR at >= %(since)s)
+    AND (%(until)s::timestamptz IS NULL OR at < %(until)s)
+"""
+
+
+def search(
+    conn: Connection, query: AuditQuery, *, limit: int = 100, offset: int = 0
+) -> list[AuditRecord]:
+    """Records matching every filter of `query`, newest first."""
+    return list_records(
+        conn, where=_SEARCH_WHERE, params=dataclasses.asdict(query), limit=limit, offset=offset
+    )
+
+
+def count(conn: Connection, query: AuditQuery) -> int:
+    """How many records match every filter of `query`."""
+    row = fetch_one(
+        conn,
+        f"SELECT count(*) AS n FROM audit_log WHERE {_SEARCH_WHERE}",  # noqa: S608 - fixed text
+        dataclasses.asdict(query),
+    )
+    return int(row["n"]) if row else 0
+
+
+def iter_search(conn: Connection, query: AuditQuery, batch: int = 5000) -> Iterator[AuditRecord]:
+    """Every record matching `query`, oldest first, streamed with a server-side cursor."""
+    with conn.cursor(name="audit_export", cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.itersize = batch
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM audit_log WHERE {_SEARCH_WHERE} ORDER BY seq",  # noqa: S608
+            dataclasses.asdict(query),
+        )
+        for r in cur:
+            yield AuditRecord(**{**r, "fields": tuple(r["fields"])})

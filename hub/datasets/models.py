@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,19 +38,35 @@ class Caller:
 
     client_id: str
     scopes: frozenset[str]
-    purpose: str
+    purpose: str | None
     request_id: str
     official_id: str | None = None
     account_id: str | None = None
     subject: str | None = None
+    organization: str | None = None
 
 
 @dataclass(frozen=True)
 class FieldDecision:
-    """Which top-level output fields a caller may receive (None: all) and which are withheld."""
+    """What a policy allows a query: the top-level fields (None: all), the withheld ones,
+    the params to send (None: as given; a policy may fill in the data subject), and the
+    policy's own notes for its record of the query."""
 
     permitted: frozenset[str] | None = None
     withheld: tuple[str, ...] = ()
+    params: Mapping[str, Any] | None = None
+    notes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """How a query ended: found, not_found, refused (by the hub's rules) or failed."""
+
+    outcome: str
+    error_code: str | None = None
+    fields: tuple[str, ...] = ()
+    upstream_ms: float | None = None
+    cached: bool | None = None
 
 
 @dataclass(frozen=True)

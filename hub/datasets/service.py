@@ -30,7 +30,14 @@ from connectors.registry import DatasetConnector, build_connector
 from connectors.resilience import OPEN, BreakerRegistry
 from connectors.schemas import describe, input_schema, validate_params
 from hub.datasets import errors, metrics, store
-from hub.datasets.models import Caller, Dataset, FieldDecision, LoadResult, QueryAnswer
+from hub.datasets.models import (
+    Caller,
+    Dataset,
+    FieldDecision,
+    LoadResult,
+    QueryAnswer,
+    QueryOutcome,
+)
 from hub.db import Connection
 from hub.errors import HubError
 
@@ -46,31 +53,49 @@ def scope_for(dataset_id: str) -> str:
 
 
 class QueryPolicy(Protocol):
-    """The governance seam: decides the permitted fields and sees every query's outcome."""
+    """The governance seam: decides what a query may see and records how every query ended.
+
+    ``decide`` runs after the scope, purpose and params checks and before the upstream is
+    asked; ``record`` runs exactly once per query that reached a dataset (found, not found,
+    refused or failed) before anything is returned: if it raises, the caller gets that
+    error and no data.
+    """
 
     def decide(
-        self, conn: Connection, *, caller: Caller, definition: DatasetDefinition
+        self,
+        conn: Connection,
+        *,
+        caller: Caller,
+        definition: DatasetDefinition,
+        params: Mapping[str, Any],
     ) -> FieldDecision:
-        """Return the fields the caller may receive; raise a HubError to refuse the query."""
+        """Return the fields (and params) the query may use; raise a HubError to refuse it."""
 
     def record(
         self,
         conn: Connection,
         *,
         caller: Caller,
-        definition: DatasetDefinition,
+        dataset_id: str,
         version: int,
-        outcome: str,
+        definition: DatasetDefinition | None,
+        params: Any,
         decision: FieldDecision,
+        outcome: QueryOutcome,
     ) -> None:
-        """Observe a finished query (outcome: found, not_found, or an error code)."""
+        """Record a finished query; raise (e.g. AuditUnavailableError) to withhold the answer."""
 
 
 class PermitAllPolicy:
     """Every field to every caller holding the dataset scope; nothing recorded."""
 
     def decide(
-        self, conn: Connection, *, caller: Caller, definition: DatasetDefinition
+        self,
+        conn: Connection,
+        *,
+        caller: Caller,
+        definition: DatasetDefinition,
+        params: Mapping[str, Any],
     ) -> FieldDecision:
         """Permit every field."""
         return FieldDecision()
@@ -80,10 +105,12 @@ class PermitAllPolicy:
         conn: Connection,
         *,
         caller: Caller,
-        definition: DatasetDefinition,
+        dataset_id: str,
         version: int,
-        outcome: str,
+        definition: DatasetDefinition | None,
+        params: Any,
         decision: FieldDecision,
+        outcome: QueryOutcome,
     ) -> None:
         """Record nothing."""
 
@@ -369,9 +396,8 @@ def describe_dataset(
     }
 
 
-def authorize_caller(
+def caller_of(
     *,
-    dataset_id: str,
     client_id: str,
     scopes: frozenset[str],
     purpose: str | None,
@@ -379,13 +405,9 @@ def authorize_caller(
     request_id: str,
     account_id: str | None = None,
     subject: str | None = None,
+    organization: str | None = None,
 ) -> Caller:
-    """Check the token's scope and the purpose; return the caller of a query."""
-    _require_scope(dataset_id, scopes)
-    if not purpose:
-        raise errors.MissingPurposeError(
-            "Send the administrative-procedure code of this lookup in the X-Purpose header."
-        )
+    """Return the caller of a query (from a verified token and the request headers)."""
     return Caller(
         client_id=client_id,
         scopes=scopes,
@@ -394,6 +416,7 @@ def authorize_caller(
         official_id=official_id,
         account_id=account_id,
         subject=subject,
+        organization=organization,
     )
 
 
@@ -405,62 +428,69 @@ def _require_scope(dataset_id: str, scopes: frozenset[str]) -> None:
         )
 
 
-def check_queryable(conn: Connection, dataset_id: str, *, scopes: frozenset[str]) -> Dataset:
-    """Return the dataset when it exists, the token may query it, and it is enabled."""
-    ds = store.get(conn, dataset_id)
-    _require_scope(ds.id, scopes)
-    if not ds.enabled:
-        raise errors.DatasetDisabledError(dataset=dataset_id)
-    return ds
+def _outcome_of(exc: HubError) -> QueryOutcome:
+    refused = exc.status < 500 and exc.origin == "client"
+    return QueryOutcome("refused" if refused else "failed", exc.code)
 
 
 def query_dataset(
     conn: Connection,
     *,
     runtime: DatasetRuntime,
-    ds: Dataset,
+    dataset_id: str,
     params: Any,
     caller: Caller,
 ) -> QueryAnswer:
-    """Look a record up in the dataset's upstream for `caller`; return the uniform answer."""
-    definition = runtime.definition_of(ds)
-    try:
-        validate_params(runtime.params_schema(ds), params)
-    except cerr.InvalidParamsError as exc:
-        raise translate_connector_error(exc, ds.id) from exc
+    """Look a record up in the dataset's upstream for `caller`; return the uniform answer.
+
+    Checks, in order: the token's scope, the dataset being enabled, the purpose, the
+    params, then the policy (grant, purpose, consent, quota). Every query of an existing
+    dataset is handed to the policy's ``record`` exactly once, before anything is returned.
+    """
+    ds = store.get(conn, dataset_id)
     policy = runtime.policy
-    decision = policy.decide(conn, caller=caller, definition=definition)
-    ctx = Context(
-        request_id=caller.request_id,
-        purpose=caller.purpose,
-        calling_agency=caller.client_id,
-        official_id=caller.official_id,
-    )
-    connector = runtime.connector_for(ds)
-    started = time.perf_counter()
-    outcome = "error"
+    definition: DatasetDefinition | None = None
+    decision = FieldDecision()
+    outcome = QueryOutcome("failed", "internal_error")
     try:
-        result: Result = connector.fetch(params, ctx, field_set=decision.permitted)
-        outcome = "found" if result.found else "not_found"
-    except cerr.ConnectorError as exc:
-        outcome = exc.code
-        raise translate_connector_error(exc, ds.id) from exc
+        _require_scope(ds.id, caller.scopes)
+        if not ds.enabled:
+            raise errors.DatasetDisabledError(dataset=ds.id)
+        if not caller.purpose:
+            raise errors.MissingPurposeError(
+                "Send the administrative-procedure code of this lookup in the X-Purpose header."
+            )
+        definition = runtime.definition_of(ds)
+        try:
+            validate_params(runtime.params_schema(ds), params)
+        except cerr.InvalidParamsError as exc:
+            raise translate_connector_error(exc, ds.id) from exc
+        decision = policy.decide(conn, caller=caller, definition=definition, params=params)
+        result = _fetch(runtime, ds, definition, caller, decision, params)
+        record = result.record
+        outcome = QueryOutcome(
+            "found" if result.found else "not_found",
+            fields=tuple(record) if record else (),
+            upstream_ms=None if result.cached else result.upstream_ms,
+            cached=result.cached,
+        )
+    except HubError as exc:
+        outcome = _outcome_of(exc)
+        raise
     finally:
-        seconds = time.perf_counter() - started
-        if outcome != "circuit_open":
-            metrics.UPSTREAM_DURATION.labels(ds.id, outcome).observe(seconds)
-        state = connector.breaker.state
-        metrics.BREAKER_OPEN.labels(connector.breaker.name).set(1 if state == OPEN else 0)
         policy.record(
             conn,
             caller=caller,
-            definition=definition,
+            dataset_id=ds.id,
             version=ds.current_version,
-            outcome=outcome,
+            definition=definition,
+            params=params,
             decision=decision,
+            outcome=outcome,
         )
+    assert definition is not None
     return QueryAnswer(
-        status=outcome,
+        status=outcome.outcome,
         data=result.record,
         meta={
             "dataset": ds.id,
@@ -474,6 +504,39 @@ def query_dataset(
             "fields_withheld": list(decision.withheld),
         },
     )
+
+
+def _fetch(
+    runtime: DatasetRuntime,
+    ds: Dataset,
+    definition: DatasetDefinition,
+    caller: Caller,
+    decision: FieldDecision,
+    params: Any,
+) -> Result:
+    ctx = Context(
+        request_id=caller.request_id,
+        purpose=caller.purpose,
+        calling_agency=caller.client_id,
+        official_id=caller.official_id,
+    )
+    connector = runtime.connector_for(ds)
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        sent = decision.params if decision.params is not None else params
+        result: Result = connector.fetch(sent, ctx, field_set=decision.permitted)
+        outcome = "found" if result.found else "not_found"
+        return result
+    except cerr.ConnectorError as exc:
+        outcome = exc.code
+        raise translate_connector_error(exc, ds.id) from exc
+    finally:
+        seconds = time.perf_counter() - started
+        if outcome != "circuit_open":
+            metrics.UPSTREAM_DURATION.labels(ds.id, outcome).observe(seconds)
+        state = connector.breaker.state
+        metrics.BREAKER_OPEN.labels(connector.breaker.name).set(1 if state == OPEN else 0)
 
 
 def source_label(definition: DatasetDefinition) -> str:

@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from hub.config import Settings
 from hub.datasets import errors, openapi, service
 from hub.datasets.schemas import HEADER_TOKEN, MAX_QUERY_BODY, QUERY_BODY
-from hub.datasets.service import DatasetRuntime
+from hub.datasets.service import DatasetRuntime, QueryPolicy
 from hub.http import get_conn, request_id
 from identity.oauth.tokens import AccessClaims, verify_access_token
 
@@ -54,9 +54,8 @@ def query(dataset_id: str) -> Response:
     """Look a record up in the dataset's upstream (RFC 6750 bearer token, X-Purpose)."""
     conn = get_conn()
     claims = _bearer_claims(conn)
-    ds = service.check_queryable(conn, dataset_id, scopes=claims.scopes)
-    caller = service.authorize_caller(
-        dataset_id=ds.id,
+    org = claims.org.get("tax_code") if claims.org else None
+    caller = service.caller_of(
         client_id=claims.client_id,
         scopes=claims.scopes,
         purpose=_header("X-Purpose"),
@@ -64,9 +63,12 @@ def query(dataset_id: str) -> Response:
         request_id=request_id(),
         account_id=claims.account_id,
         subject=claims.sub,
+        organization=org if isinstance(org, str) else None,
     )
     params = _query_params()
-    answer = service.query_dataset(conn, runtime=runtime(), ds=ds, params=params, caller=caller)
+    answer = service.query_dataset(
+        conn, runtime=runtime(), dataset_id=dataset_id, params=params, caller=caller
+    )
     response = jsonify(answer.to_dict())
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -196,8 +198,12 @@ def upstreams_check() -> tuple[bool, dict[str, Any]]:
     return True, {"status": "degraded" if open_ else "ok", "breakers": states, "open": open_}
 
 
-def init_app(app: Flask, *, env: Mapping[str, str]) -> None:
-    """Register the API; `env` supplies connectors' ${VAR} locations and credential variables."""
-    app.extensions["lgsp.datasets"] = DatasetRuntime(env=env)
+def init_app(app: Flask, *, env: Mapping[str, str], policy: QueryPolicy | None = None) -> None:
+    """Register the API; `env` supplies connectors' ${VAR} locations and credential variables.
+
+    `policy` decides and records every query (governance); by default every field is
+    permitted and nothing is recorded.
+    """
+    app.extensions["lgsp.datasets"] = DatasetRuntime(env=env, policy=policy)
     app.extensions.setdefault("lgsp.readiness", {})["upstreams"] = upstreams_check
     app.register_blueprint(bp)

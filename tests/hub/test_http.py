@@ -190,3 +190,30 @@ def test_driver_errors_in_views_become_problems_not_500(app):
     client = app.test_client()
     assert _assert_problem(client.post("/dup"), 409)["code"] == "conflict"
     assert _assert_problem(client.post("/nul"), 400)["code"] == "invalid_request"
+
+
+def test_pooled_connections_are_reused(db):
+    with db.transaction() as conn:
+        first = conn.get_backend_pid()
+    with db.transaction() as conn:
+        assert conn.get_backend_pid() == first
+
+
+def test_a_broken_pooled_connection_is_replaced(db, db_url):
+    with db.transaction() as conn:
+        victim = conn.get_backend_pid()
+    import psycopg2
+
+    admin = psycopg2.connect(db_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(%s)", (victim,))
+    admin.close()
+    from hub.errors import DatabaseUnavailableError
+
+    with pytest.raises(DatabaseUnavailableError), db.transaction() as conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    with db.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1")
+        assert conn.get_backend_pid() != victim

@@ -1,0 +1,1 @@
+"""Data-access governance: grants, enforcement, consents, access requests, roles, audit views."""
