@@ -20,6 +20,7 @@ from hub.config import Settings
 from hub.datasets.cli import datasets
 from hub.db import Database
 from hub.errors import ConfigError, HubError
+from hub.governance.cli import grants, requests_group, roles
 from identity.cli_accounts import accounts, orgs
 from identity.cli_oauth import clients, keys
 
@@ -114,18 +115,22 @@ def _check_port_free(bind: str) -> None:
             raise ConfigError(f"cannot listen on {bind}: the port {reason}") from None
 
 
-def run_gunicorn(settings: Settings, url: str, *, workers: int) -> int:
+def run_gunicorn(
+    settings: Settings, url: str, *, workers: int, extra_env: dict[str, str] | None = None
+) -> int:
     """Run gunicorn over the hub until it exits or we are interrupted; return its status."""
     metrics_dir = settings.metrics_dir or (settings.data_dir / "metrics")
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    env.update(extra_env or {})
     env.update(
         LGSP_DATABASE_URL=url,
         LGSP_DATA_DIR=str(settings.data_dir.resolve()),
         LGSP_BASE_URL=settings.base_url,
         LGSP_BIND=settings.bind,
         LGSP_WORKERS=str(workers),
+        LGSP_THREADS=str(settings.threads),
         LGSP_SECRET_KEY=settings.secret_key or "",
         LGSP_METRICS_DIR=str(metrics_dir.resolve()),
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir.resolve()),
@@ -198,10 +203,11 @@ def demo(ctx: click.Context, port: int, host: str, data_dir: Path | None, worker
     migrations.upgrade(database, progress=lambda m: progress(f"applying {m.name} …"))
     with demo_module.running(settings, database) as info:
         progress(demo_module.banner(info))
-        sys.exit(run_gunicorn(settings, database.url, workers=workers))
+        extra_env = info.get(demo_module.SERVING_ENV) or {}
+        sys.exit(run_gunicorn(settings, database.url, workers=workers, extra_env=extra_env))
 
 
-for _group in (accounts, orgs, clients, keys, audit):
+for _group in (accounts, orgs, clients, keys, audit, grants, requests_group, roles):
     cli.add_command(_group)
 cli.add_command(datasets)
 

@@ -29,6 +29,7 @@ class Settings:
     log_level: str = "INFO"
     bind: str = "127.0.0.1:5000"
     workers: int = field(default_factory=lambda: 2 * (os.cpu_count() or 1) + 1)
+    threads: int = 4
     graceful_timeout: int = 30
     request_timeout: int = 30
     max_content_length: int = 1024 * 1024
@@ -127,6 +128,7 @@ class Settings:
             log_level=log_level,
             bind=bind,
             workers=integer("WORKERS", defaults.workers),
+            threads=integer("THREADS", defaults.threads),
             graceful_timeout=integer("GRACEFUL_TIMEOUT", defaults.graceful_timeout),
             request_timeout=integer("REQUEST_TIMEOUT", defaults.request_timeout),
             max_content_length=integer("MAX_CONTENT_LENGTH", defaults.max_content_length),

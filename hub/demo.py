@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Iterator
@@ -10,9 +9,13 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.demo.server import DemoMinistries, start_demo_ministries
 from hub import demo_rp
 from hub.config import Settings
+from hub.datasets.service import load_demo_datasets
 from hub.db import Connection, Database
+from identity import demo_seed
+from identity.oauth import clients
 
 
 @contextmanager
@@ -28,26 +31,35 @@ def running(settings: Settings, db: Database) -> Iterator[dict[str, Any]]:
         seeded = _seed(db)
         if seeded is not None:
             info["accounts"] = seeded
+        ministries = _start_ministries(stack, settings, db)
+        info["ministries"] = ministries.to_dict()
+        # Credentials the dataset definitions name (by variable) for the serving processes.
+        info[SERVING_ENV] = ministries.env
         info["agency_apps"] = _start_agency_apps(stack, settings, db)
         _write_demo_json(settings, info)
         yield info
 
 
-def _optional(module: str) -> Any:
-    """A module that another part of the hub provides, or None while it does not exist yet."""
+SERVING_ENV = "_serving_env"
+MINISTRY_PORT_OFFSET = 10
+
+
+def _start_ministries(stack: ExitStack, settings: Settings, db: Database) -> DemoMinistries:
+    """Start the demo ministries (SOAP and REST) and load their dataset definitions."""
+    host = _connectable(urlsplit(f"//{settings.bind}").hostname or "127.0.0.1")
+    port = (urlsplit(f"//{settings.bind}").port or 5000) + MINISTRY_PORT_OFFSET
     try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
+        ministries = start_demo_ministries(host, port if port + 2 < 65536 else 0)
+    except OSError:
+        ministries = start_demo_ministries(host, 0)  # the usual ports are taken: any will do
+    stack.callback(ministries.stop)
+    with db.transaction() as conn:
+        load_demo_datasets(conn, overrides=ministries.env)
+    return ministries
 
 
-def _seed(db: Database) -> Any:
-    """Seed citizens and organizations (identity.demo_seed); its credentials go to demo.json."""
-    demo_seed = _optional("identity.demo_seed")
-    if demo_seed is None:
-        return None
+def _seed(db: Database) -> dict[str, Any]:
+    """Seed citizens and organizations; their credentials go to demo.json."""
     with db.transaction() as conn:
         return demo_seed.seed(conn)
 
@@ -103,7 +115,6 @@ def register_demo_client(
     A client left by an earlier demo run is kept when its URLs are the same (its secret is
     derived from the demo's persistent secret key), and replaced otherwise.
     """
-    clients = importlib.import_module("identity.oauth.clients")
     redirect_uri = f"{running_app.url}/callback"
     logout_uri = f"{running_app.url}/signed-out"
     existing = clients.find(conn, running_app.client_id, settings=settings)
@@ -112,7 +123,7 @@ def register_demo_client(
             logout_uri,
         ):
             return
-        _delete_client(conn, clients, running_app.client_id)
+        clients.delete_client(conn, running_app.client_id)
     clients.register_client(
         conn,
         settings=settings,
@@ -129,21 +140,12 @@ def register_demo_client(
     )
 
 
-def _delete_client(conn: Connection, clients: Any, client_id: str) -> None:
-    delete = getattr(clients, "delete_client", None)
-    if delete is not None:
-        delete(conn, client_id)
-        return
-    # Until the provider offers deletion: the demo's own clients only, by their fixed ids.
-    with conn.cursor() as cur:
-        cur.execute("DELETE FROM oauth_clients WHERE id = %(id)s", {"id": client_id})
-
-
 def _write_demo_json(settings: Settings, info: dict[str, Any]) -> None:
     path = settings.data_dir / "demo.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(info, fh, ensure_ascii=False, indent=2, default=str)
+        public = {k: v for k, v in info.items() if not k.startswith("_")}
+        json.dump(public, fh, ensure_ascii=False, indent=2, default=str)
 
 
 def _account_lines(seeded: Any) -> list[str]:
@@ -178,6 +180,11 @@ def banner(info: dict[str, Any]) -> str:
         f"  database:     {info['database_url']}",
         f"  demo.json:    {info['data_dir']}/demo.json",
     ]
+    ministries = info.get("ministries") or {}
+    if ministries:
+        lines.append("Demo ministries (wrapped as datasets; catalogue at /api/v1/datasets):")
+        lines += [f"  {name}: {url}" for name, url in ministries.items()]
+    lines.append(f"  API docs:     {info['hub']}/api/docs")
     apps = info.get("agency_apps") or []
     if apps:
         lines.append("Demo agency apps (sign in to one, open the other: single sign-on):")

@@ -17,7 +17,10 @@ _settings = Settings.from_env()
 
 bind = [_settings.bind]
 workers = _settings.workers
-worker_class = "sync"
+# Threaded workers keep HTTP connections alive and overlap waits on PostgreSQL and on
+# ministries; LGSP_THREADS=1 gives classic sync workers.
+threads = _settings.threads
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = _settings.request_timeout
 graceful_timeout = _settings.graceful_timeout
 keepalive = 5

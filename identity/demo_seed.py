@@ -30,9 +30,9 @@ CITIZENS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "citizen_level2",
-        "pin": "079300123456",
+        "pin": "079301234567",
         "full_name": "Trần Thị Bình",
-        "birth_date": date(2000, 7, 21),
+        "birth_date": date(2001, 7, 2),
         "sex": "female",
         "password": "Binh@demo2025",
         "email": "binh.tran@example.vn",
@@ -42,9 +42,9 @@ CITIZENS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "org_staff",
-        "pin": "048095001234",
+        "pin": "048095001122",
         "full_name": "Lê Hoàng Cường",
-        "birth_date": date(1995, 11, 2),
+        "birth_date": date(1995, 11, 20),
         "sex": "male",
         "password": "Cuong@demo2025",
         "email": "cuong.le@example.vn",
@@ -55,12 +55,12 @@ CITIZENS: tuple[dict[str, Any], ...] = (
 )
 
 ORGANIZATION = {
-    "tax_code": "0101234565",
+    "tax_code": "0108888888",
     "name_vi": "Công ty TNHH Phần mềm Sông Hồng",
     "name_en": "Song Hong Software Company Limited",
     "address": "Số 1 Phố Tràng Tiền, phường Hoàn Kiếm, Hà Nội",
-    "representative": "079300123456",
-    "staff": "048095001234",
+    "representative": "079301234567",
+    "staff": "048095001122",
 }
 
 

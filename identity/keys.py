@@ -9,6 +9,7 @@ A retired key stays published in the JWKS until every token it signed has expire
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import secrets
 import threading
@@ -53,12 +54,18 @@ def derive_secret(settings: Settings, purpose: str) -> bytes:
     """A 32-byte key for one purpose, derived (HKDF-SHA256) from the hub's secret key."""
     if not settings.secret_key:
         raise ConfigError("the hub has no secret key (LGSP_SECRET_KEY)")
+    return _derive(settings.secret_key, purpose)
+
+
+@functools.lru_cache(maxsize=64)
+def _derive(secret_key: str, purpose: str) -> bytes:
+    # Cached: the token endpoint needs these keys on every request.
     return HKDF(
         algorithm=hashes.SHA256(),
         length=32,
         salt=b"lgsp-hub",
         info=purpose.encode("utf-8"),
-    ).derive(settings.secret_key.encode("utf-8"))
+    ).derive(secret_key.encode("utf-8"))
 
 
 def _fernet(settings: Settings) -> Fernet:

@@ -291,7 +291,7 @@ DEMO_ORGANIZATIONS: tuple[Enterprise, ...] = (
         founding_date=date(2015, 6, 1),
         capital=5_000_000_000,
         address=_addr("001", "00166", "Tầng 8, số 1 phố Duy Tân, Phường Cầu Giấy, Hà Nội"),
-        representative=DEMO_CITIZENS[0],
+        representative=DEMO_CITIZENS[1],
     ),
 )
 

@@ -444,8 +444,9 @@ def query_dataset(
     """Look a record up in the dataset's upstream for `caller`; return the uniform answer.
 
     Checks, in order: the token's scope, the dataset being enabled, the purpose, the
-    params, then the policy (grant, purpose, consent, quota). Every query of an existing
-    dataset is handed to the policy's ``record`` exactly once, before anything is returned.
+    policy (grant, purpose, subject and consent, quota), then the (filled-in) params. Every
+    query of an existing dataset is handed to the policy's ``record`` exactly once, before
+    anything is returned.
     """
     ds = store.get(conn, dataset_id)
     policy = runtime.policy
@@ -461,11 +462,17 @@ def query_dataset(
                 "Send the administrative-procedure code of this lookup in the X-Purpose header."
             )
         definition = runtime.definition_of(ds)
+        if not isinstance(params, Mapping):
+            raise errors.InvalidParamsError({"params": ["Must be an object."]})
+        # The policy first: on behalf of a person it fills in the subject's own params.
+        decision = policy.decide(conn, caller=caller, definition=definition, params=params)
         try:
-            validate_params(runtime.params_schema(ds), params)
+            validate_params(
+                runtime.params_schema(ds),
+                decision.params if decision.params is not None else params,
+            )
         except cerr.InvalidParamsError as exc:
             raise translate_connector_error(exc, ds.id) from exc
-        decision = policy.decide(conn, caller=caller, definition=definition, params=params)
         result = _fetch(runtime, ds, definition, caller, decision, params)
         record = result.record
         outcome = QueryOutcome(

@@ -337,9 +337,7 @@ def my_data_access() -> Response:
     """Every access to the signed-in citizen's data: when, app, dataset, purpose, fields."""
     claims = _claims()
     assert claims.account_id is not None
-    found = service.list_data_access(
-        get_conn(), settings=_settings(), account_id=claims.account_id
-    )
+    found = service.list_data_access(get_conn(), settings=_settings(), account_id=claims.account_id)
     response = jsonify(data_access=[a.to_dict() for a in found])
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -376,4 +374,3 @@ def _no_store(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Register the governance APIs."""
     app.register_blueprint(bp)
-

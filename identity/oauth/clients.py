@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,10 +32,35 @@ def pepper(settings: Settings) -> bytes:
     return derive_secret(settings, "client-secret-pepper")
 
 
+# Clients are read on every token request: keep them briefly in each process. A change made
+# in this process is seen at once (see forget); one made in another is seen within the TTL.
+CACHE_TTL = 3.0
+_cache: dict[object, tuple[float, Client]] = {}
+_cache_lock = threading.Lock()
+
+
 def find(conn: Connection, client_id: object, *, settings: Settings) -> Client | None:
     """An enabled client, or None."""
+    now = time.monotonic()
+    hit = _cache.get(client_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     row = store.find_client(conn, client_id)
-    return Client.from_row(row, pepper=pepper(settings)) if row else None
+    if row is None:
+        forget(client_id)
+        return None
+    client = Client.from_row(row, pepper=pepper(settings))
+    with _cache_lock:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[client_id] = (now + CACHE_TTL, client)
+    return client
+
+
+def forget(client_id: object) -> None:
+    """Drop a client from this process's cache (after it changed or was deleted)."""
+    with _cache_lock:
+        _cache.pop(client_id, None)
 
 
 def list_clients(conn: Connection, *, settings: Settings) -> list[Client]:
@@ -178,4 +205,5 @@ def describe(client: Client) -> dict[str, Any]:
 
 def delete_client(conn: Connection, client_id: str) -> bool:
     """Remove a client with its codes, tokens and consents; True when it existed."""
+    forget(client_id)
     return store.delete_client(conn, client_id)

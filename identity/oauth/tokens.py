@@ -10,7 +10,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,12 +123,37 @@ def issue_access_token(
     return keys.sign(conn, settings, claims, typ=AT_TYP), jti, exp
 
 
+# Tokens whose signature and claims were already checked in this process, so that a
+# resource server introspecting the same token again costs no signature check. Only the
+# time-dependent checks (exp) are repeated; the denylist is always asked by the caller.
+_VERIFIED_MAX = 4096
+_verified: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
 def decode_access_token(
     conn: Connection, token: object, *, settings: Settings, audience: str | None = None
 ) -> dict[str, Any]:
     """Check an access token's form, signature and claims (not the denylist); return claims."""
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
         raise InvalidTokenError()
+    cache_key = (token, settings.issuer, audience or api_audience(settings))
+    cached = _verified.get(cache_key)
+    if cached is not None:
+        if cached["exp"] + LEEWAY < time.time():
+            raise InvalidTokenError("The access token has expired.")
+        return dict(cached)
+    claims = _decode_uncached(conn, token, settings=settings, audience=audience)
+    with _verified_lock:
+        _verified[cache_key] = claims
+        while len(_verified) > _VERIFIED_MAX:
+            _verified.popitem(last=False)
+    return dict(claims)
+
+
+def _decode_uncached(
+    conn: Connection, token: str, *, settings: Settings, audience: str | None
+) -> dict[str, Any]:
     if token.count(".") != 2:
         raise InvalidTokenError("The access token is not a JWT.")
     try:
@@ -164,6 +191,8 @@ def decode_access_token(
             raise InvalidTokenError(f"The access token's {name} is not a string.")
     if not isinstance(claims.get("scope", ""), str):
         raise InvalidTokenError("The access token's scope is not a string.")
+    if not isinstance(claims["exp"], int | float):
+        raise InvalidTokenError("The access token's exp is not a number.")
     return claims
 
 

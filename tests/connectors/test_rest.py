@@ -35,11 +35,11 @@ def test_business_found(
     assert r["main_business"] == {"code": "6201", "name": "Lập trình máy vi tính"}
     assert r["representatives"] == [
         {
-            "full_name": "NGUYỄN VĂN AN",
-            "sex": "male",
-            "birth_date": "1987-03-15",
+            "full_name": "TRẦN THỊ BÌNH",
+            "sex": "female",
+            "birth_date": "2001-07-02",
             "nationality": "Việt Nam",
-            "id_number": "001087012345",
+            "id_number": "079301234567",
             "id_document": "Căn cước công dân",
         }
     ]

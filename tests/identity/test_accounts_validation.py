@@ -288,13 +288,13 @@ def test_demo_seed_is_idempotent(db) -> None:  # type: ignore[no-untyped-def]
     for _ in range(2):
         with db.transaction() as conn:
             info = demo_seed.seed(conn)
-    assert info["organization"]["tax_code"] == "0101234565"
+    assert info["organization"]["tax_code"] == "0108888888"
     assert info["citizens"]["citizen_level2"]["totp_secret"] == demo_seed.BINH_TOTP_SECRET
     with db.transaction() as conn:
-        binh = store.find_by_pin(conn, "079300123456")
+        binh = store.find_by_pin(conn, "079301234567")
         assert binh is not None and binh.level == 2 and binh.mfa_enabled
         assert [m.role for m in orgs.list_memberships(conn, binh.id)] == ["representative"]
-        cuong = store.find_by_pin(conn, "048095001234")
+        cuong = store.find_by_pin(conn, "048095001122")
         assert cuong is not None
         assert [m.role for m in orgs.list_memberships(conn, cuong.id)] == ["staff"]
         assert service.verify_password(conn, pin="001087012345", password="An@demo2025")

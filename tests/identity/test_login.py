@@ -15,7 +15,7 @@ from identity import demo_seed
 from identity.accounts import service
 
 AN = ("001087012345", "An@demo2025")
-BINH = ("079300123456", "Binh@demo2025")
+BINH = ("079301234567", "Binh@demo2025")
 
 
 class Clock:

@@ -296,7 +296,7 @@ def test_acting_for_an_organization(client: FlaskClient, seeded: Any, rp: RP) ->
     verifier, challenge = pkce()
     page = client.get(authorize_url(rp, challenge=challenge, scope="openid organization"))
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "0101234565" in html
+    assert page.status_code == 200 and "0108888888" in html
     import re
 
     org_id = re.search(r'name="org" value="([0-9a-f-]{36})"', html)
@@ -306,7 +306,7 @@ def test_acting_for_an_organization(client: FlaskClient, seeded: Any, rp: RP) ->
     code = query_of(done.headers["Location"])["code"]
     body = exchange(client, rp, code, verifier).get_json()
     expected = {
-        "tax_code": "0101234565",
+        "tax_code": "0108888888",
         "name": "Công ty TNHH Phần mềm Sông Hồng",
         "role": "representative",
     }

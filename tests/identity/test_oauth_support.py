@@ -22,8 +22,8 @@ from identity import demo_seed
 from identity.oauth.clients import register_client
 
 AN = ("001087012345", "An@demo2025")  # level 1
-BINH = ("079300123456", "Binh@demo2025")  # level 2 with TOTP, organization representative
-CUONG = ("048095001234", "Cuong@demo2025")  # level 1, organization staff
+BINH = ("079301234567", "Binh@demo2025")  # level 2 with TOTP, organization representative
+CUONG = ("048095001122", "Cuong@demo2025")  # level 1, organization staff
 RP_REDIRECT = "https://portal.example.vn/callback"
 RP_LOGOUT = "https://portal.example.vn/signed-out"
 

@@ -1,0 +1,1 @@
+"""The administrators' console: access requests, grants, audit, clients, datasets, accounts."""
