@@ -2,30 +2,35 @@
 
     .venv/bin/python bench/governance_bench.py [--requests 2000] [--warmup 200]
 
-In one run, in-process with the Flask test client, against the demo population registry
-(SOAP, local): the same POST /api/v1/datasets/dan-cu/query through three apps on the same
-database — governance off (PermitAllPolicy, no audit), governance on (grant lookup, purpose,
-projection, audit record committed before the answer), and governance on with a daily quota
-(plus the atomic quota upsert). Requests alternate between the apps so that upstream and
-machine noise fall on all of them alike. Target (issue 5): ≤ 1 ms added at p50.
+In one run, in-process with the Flask test client, against a fast canned SOAP upstream
+(bench/canned_soap.py under gunicorn, the recorded population answer): the same
+POST /api/v1/datasets/dan-cu/query through three apps on the same database — governance
+off (PermitAllPolicy, no audit), on (grant lookup, purpose, projection, an audit record
+committed before the answer), and on with a daily quota (plus the atomic quota upsert).
+Requests alternate between the apps so that noise falls on all of them alike.
+Target (issue 5): ≤ 1 ms added at p50.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
+from bench import query_bench  # noqa: E402
 from bench._db import scratch_database  # noqa: E402
-from connectors.demo.server import start_demo_ministries  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.config import Settings  # noqa: E402
-from hub.datasets.service import DatasetRuntime, load_demo_datasets  # noqa: E402
+from hub.datasets import service as datasets_service  # noqa: E402
+from hub.datasets.service import DatasetRuntime  # noqa: E402
 from hub.db import Database  # noqa: E402
 from hub.governance import service  # noqa: E402
 from hub.governance.models import Principal  # noqa: E402
@@ -41,12 +46,41 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
     args = parser.parse_args()
-    ministries = start_demo_ministries()
-    try:
-        with scratch_database() as url, Path_tmp() as tmp:
-            run(url, tmp, ministries, args.requests, args.warmup)
-    finally:
-        ministries.stop()
+    # A fast canned SOAP upstream (the recorded population answer) in its own gunicorn
+    # process, as a real upstream would be: the difference measured is the hub's own.
+    with Path_tmp() as tmp:
+        wsdl_file, answer_file = query_bench.capture(tmp)
+        port = query_bench.free_port()
+        env = {
+            **os.environ,
+            "BENCH_WSDL_FILE": str(wsdl_file),
+            "BENCH_ANSWER_FILE": str(answer_file),
+            "PYTHONPATH": str(ROOT),
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "bench.canned_soap:app",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        try:
+            upstream = f"http://127.0.0.1:{port}"
+            query_bench.wait_up(upstream + "/?wsdl")
+            with scratch_database() as url:
+                run(url, tmp, upstream, args.requests, args.warmup)
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 class Path_tmp:  # noqa: N801 - a tiny context manager
@@ -60,7 +94,7 @@ class Path_tmp:  # noqa: N801 - a tiny context manager
         self.dir.cleanup()
 
 
-def run(url: str, tmp: Path, ministries, n: int, warmup: int) -> None:  # type: ignore[no-untyped-def]
+def run(url: str, tmp: Path, upstream: str, n: int, warmup: int) -> None:
     settings = Settings(
         database_url=url,
         data_dir=tmp,
@@ -71,7 +105,12 @@ def run(url: str, tmp: Path, ministries, n: int, warmup: int) -> None:  # type: 
     )
     db = Database(url, max_connections=8)
     with db.transaction() as conn:
-        load_demo_datasets(conn, overrides=ministries.env)
+        datasets_service.store_definition(
+            conn,
+            definition=query_bench.dan_cu(upstream + "/?wsdl", upstream + "/"),
+            source_yaml="# bench",
+            loaded_by="bench",
+        )
     apps = {
         "off": create_app(settings, db=db, governance=False),
         "on": create_app(settings, db=db),
@@ -79,7 +118,7 @@ def run(url: str, tmp: Path, ministries, n: int, warmup: int) -> None:  # type: 
     }
     for name, app in apps.items():
         policy = None if name == "off" else GovernancePolicy(db, settings)
-        app.extensions["lgsp.datasets"] = DatasetRuntime(env=ministries.env, policy=policy)
+        app.extensions["lgsp.datasets"] = DatasetRuntime(env={}, policy=policy)
     tokens = {}
     for name, app in apps.items():
         with db.transaction() as conn:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
 from hub import embedded, health, http
 from hub.config import Settings
+from hub.console import views as console
 from hub.datasets import views as datasets_views
 from hub.db import Database
 from hub.governance import views as governance_views
 from hub.governance.policy import GovernancePolicy
+from hub.governance_pages import views as governance_pages
 from hub.logs import configure_logging
+from hub.portal import views as portal
 from identity import login, oauth
 
 
@@ -54,8 +55,10 @@ def create_app(
     app.register_blueprint(health.bp)
     login.init_app(app)
     oauth.init_app(app)
-    # The one place connectors get the process environment (credentials, ${VAR} locations).
     policy = GovernancePolicy(db, settings) if governance else None
-    datasets_views.init_app(app, env=dict(os.environ), policy=policy)
+    datasets_views.init_app(app, env=settings.environment, policy=policy)
     governance_views.init_app(app)
+    governance_pages.init_app(app)
+    console.init_app(app)
+    portal.init_app(app)
     return app

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from hub.errors import ConfigError
@@ -41,6 +42,9 @@ class Settings:
     audit_key: str | None = None
     redis_url: str | None = None
     metrics_dir: Path | None = None
+    # The whole process environment, for connectors: dataset definitions name their
+    # credentials and ${VAR} locations by environment variable.
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def issuer(self) -> str:
@@ -140,6 +144,7 @@ class Settings:
             audit_key=get("AUDIT_KEY"),
             redis_url=get("REDIS_URL"),
             metrics_dir=Path(metrics_dir) if metrics_dir else None,
+            environment=MappingProxyType(dict(env)),
         )
 
 

@@ -14,6 +14,7 @@ from hub import demo_rp
 from hub.config import Settings
 from hub.datasets.service import load_demo_datasets
 from hub.db import Connection, Database
+from hub.governance import demo as governance_demo
 from identity import demo_seed
 from identity.oauth import clients
 
@@ -36,6 +37,13 @@ def running(settings: Settings, db: Database) -> Iterator[dict[str, Any]]:
         # Credentials the dataset definitions name (by variable) for the serving processes.
         info[SERVING_ENV] = ministries.env
         info["agency_apps"] = _start_agency_apps(stack, settings, db)
+        with db.transaction() as conn:
+            info["governance"] = governance_demo.seed(
+                conn,
+                settings=settings,
+                clients={app["name"]: app["client_id"] for app in info["agency_apps"]},
+                accounts=seeded,
+            )
         _write_demo_json(settings, info)
         yield info
 
@@ -191,6 +199,17 @@ def banner(info: dict[str, Any]) -> str:
         for app in apps:
             lines.append(f"  {app['name']}: {app['url']}  (client_id {app['client_id']})")
     lines += _account_lines(info.get("accounts"))
+    staff = (info.get("governance") or {}).get("staff") or {}
+    if staff:
+        lines.append(
+            f"Staff (console {info['hub']}/console, level 2: password + TOTP; "
+            "developer portal /developers):"
+        )
+        for key, person in staff.items():
+            lines.append(
+                f"  {key}: {person['full_name']} {person['pin']} / {person['password']}"
+                f"  TOTP secret {person.get('totp_secret')}"
+            )
     lines += [
         "Press Ctrl-C to stop (the embedded PostgreSQL keeps running; `lgsp db stop` stops it).",
         "",

@@ -14,8 +14,9 @@ from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, request, session, stream_with_context
+from flask import Blueprint, Flask, request, session, stream_with_context
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from connectors.definition import DatasetDefinition
 from hub.audit import service as audit_service
@@ -181,7 +182,7 @@ def requests_inbox() -> Response:
         "console/requests.html",
         principal,
         requests=found,
-        status=status,
+        status_filter=status,
         now=service.utcnow(),
         titles=_titles(),
         any_purpose=ANY_PURPOSE,
@@ -191,12 +192,16 @@ def requests_inbox() -> Response:
 def _titles() -> dict[str, str]:
     conn = get_conn()
     return {
-        ds.id: web.text_of(definition.title) if (definition := web.definition_of(conn, ds.id)) else ds.id
+        ds.id: web.text_of(definition.title)
+        if (definition := web.definition_of(conn, ds.id))
+        else ds.id
         for ds in datasets_store.list_datasets(conn)
     }
 
 
-def _request_page(principal: Principal, request_id: str, status: int = 200, **extra: Any) -> Response:
+def _request_page(
+    principal: Principal, request_id: str, status: int = 200, **extra: Any
+) -> Response:
     conn = get_conn()
     found = service.get_access_request(conn, actor=principal, request_id=request_id)
     definition = web.definition_of(conn, found.dataset_id)
@@ -317,8 +322,14 @@ def grants_list() -> Response:
             "dataset_id": dataset_id or "",
             "include_revoked": include_revoked,
         },
-        client_names={c.client_id: c.name for c in clients.list_clients(get_conn(), settings=web.settings())},
+        client_names={
+            c.client_id: c.name for c in clients.list_clients(get_conn(), settings=web.settings())
+        },
     )
+
+
+def _client_names() -> dict[str, str]:
+    return {c.client_id: c.name for c in clients.list_clients(get_conn(), settings=web.settings())}
 
 
 def _grant_form(principal: Principal, status: int = 200, **context: Any) -> Response:
@@ -327,12 +338,18 @@ def _grant_form(principal: Principal, status: int = 200, **context: Any) -> Resp
     for ds in datasets_store.list_datasets(conn):
         definition = web.definition_of(conn, ds.id)
         if definition is not None and _owns(principal, definition):
+            labels = web.field_labels(definition)
+            sensitive = set(definition.sensitive_fields)
             datasets.append(
                 {
                     "id": ds.id,
                     "title": web.text_of(definition.title),
                     "fields": [
-                        (f.name, web.field_labels(definition).get(f.name, f.name), f.name in definition.sensitive_fields)
+                        (
+                            f.name,
+                            labels.get(f.name, f.name),
+                            f.name in sensitive,
+                        )
                         for f in definition.response.fields
                     ],
                 }
@@ -369,7 +386,9 @@ def grant_create() -> Response:
     form = request.form
     try:
         dataset_id = web.clean(form.get("dataset_id"), 64)
-        fields = [f.partition(":")[2] for f in form.getlist("fields") if f.startswith(dataset_id + ":")]
+        fields = [
+            f.partition(":")[2] for f in form.getlist("fields") if f.startswith(dataset_id + ":")
+        ]
         grant = service.grant_access(
             get_conn(),
             actor=principal,
@@ -616,4 +635,3 @@ def accounts_list() -> Response:
 def init_app(app: Flask) -> None:
     """Register the console."""
     app.register_blueprint(bp)
-

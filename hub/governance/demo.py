@@ -17,11 +17,14 @@ from hub.datasets import store as datasets_store
 from hub.db import Connection, fetch_one
 from hub.governance import service, store
 from hub.governance.models import Principal
+from identity import mfa
 from identity.accounts import service as accounts_service
 from identity.accounts import store as accounts_store
 
 OPERATOR = Principal.operator("lgsp demo")
 STAFF_PASSWORD = "Staff@demo2025"  # noqa: S105 - public demo credential
+# Staff sign in to the console at level 2: password and this (public, demo-only) TOTP secret.
+STAFF_TOTP_SECRET = "LGSPDEMOSTAFF234LGSPDEMOSTAFF234"  # noqa: S105
 STAFF: tuple[dict[str, Any], ...] = (
     {
         "key": "admin",
@@ -75,6 +78,8 @@ def _staff(conn: Connection, settings: Settings) -> dict[str, dict[str, Any]]:
                 password=STAFF_PASSWORD,
                 level=2,
             )
+        if not account.mfa_enabled:
+            mfa.enable_totp(conn, account_id=account.id, secret=STAFF_TOTP_SECRET)
         for role in person["roles"]:
             if role not in account.roles:
                 service.assign_role(
@@ -90,6 +95,7 @@ def _staff(conn: Connection, settings: Settings) -> dict[str, dict[str, Any]]:
             "pin": person["pin"],
             "full_name": person["full_name"],
             "password": STAFF_PASSWORD,
+            "totp_secret": STAFF_TOTP_SECRET,
             "level": 2,
             "roles": list(person["roles"]),
             "agency": person["agency"],

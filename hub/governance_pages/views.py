@@ -23,6 +23,7 @@ from hub.governance import service
 from hub.governance import store as governance_store
 from hub.governance_pages import messages, web
 from hub.http import get_conn
+from identity.accounts import store as account_store
 from identity.accounts.models import Account
 from identity.csrf import check_csrf
 from identity.i18n import t
@@ -103,8 +104,6 @@ def data_access_page() -> Response:
     login = web.current_login()
     if login is None:
         return web.to_login()
-    from identity.accounts import store as account_store
-
     conn = get_conn()
     account = account_store.get(conn, login.account_id)
     message = session.pop(FLASH_KEY, None)
@@ -264,9 +263,7 @@ def consent_form() -> Response:
         screen, text = _screen(conn, ask)
     except ValidationError as exc:
         return ask.back_to_app(error="invalid_request", error_description=exc.detail)
-    return web.page(
-        "mydata/consent.html", ask=ask, screen=screen, text=text, app_name=app_name
-    )
+    return web.page("mydata/consent.html", ask=ask, screen=screen, text=text, app_name=app_name)
 
 
 @bp.post("/consent/data")

@@ -123,7 +123,7 @@ def procedure_names(conn: Connection) -> dict[str, str]:
     """Procedure code → name in the request's language."""
     lang = current_language()
     return {
-        p["code"]: (p.get("name_en") if lang == "en" and p.get("name_en") else p["name_vi"])
+        p["code"]: str(p.get("name_en") if lang == "en" and p.get("name_en") else p["name_vi"])
         for p in service.list_procedures(conn)
     }
 

@@ -23,7 +23,6 @@ from identity.accounts import store as accounts_store
 from identity.oauth import clients, tokens
 from identity.oauth import store as oauth_store
 from identity.oauth.models import GrantUser
-from identity.orgs import service as orgs_service
 from tests.datasets.conftest import AN, PURPOSE, ministries
 
 __all__ = ["AN", "PURPOSE", "ministries"]
@@ -182,17 +181,6 @@ def audit_rows(db: Database, kind: str = "data.query") -> list[dict[str, Any]]:
     """The audit records of a kind, in order."""
     with db.transaction() as conn:
         return fetch_all(conn, "SELECT * FROM audit_log WHERE kind = %s ORDER BY seq", (kind,))
-
-
-def make_member(db: Database, pin: str, tax_code: str = BUSINESS_TAX_CODE) -> None:
-    """Make the citizen the representative of a (registry-known) organization."""
-    with db.transaction() as conn:
-        orgs_service.create_organization(
-            conn,
-            tax_code=tax_code,
-            name_vi="Công ty TNHH Phần mềm Sông Hồng",
-            representative_pin=pin,
-        )
 
 
 STAFF = {

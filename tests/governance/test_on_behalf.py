@@ -15,7 +15,6 @@ from tests.governance.conftest import (
     App,
     audit_rows,
     grant,
-    make_member,
     query,
     user_token,
 )
@@ -119,13 +118,13 @@ def test_consent_api_for_the_citizen(
 def test_representative_gets_only_his_organization(
     api: FlaskClient, agency: App, db: Database, settings: Settings, people: dict[str, str]
 ) -> None:
-    an = people["citizen_level1"]
-    make_member(db, AN_PIN)
+    # Bình represents the demo company (identity.demo_seed); An acts for no organization.
+    binh = people["citizen_level2"]
     grant(db, settings, agency.client_id, "doanh-nghiep")
     consent(
         db,
         settings,
-        an,
+        binh,
         agency.client_id,
         dataset_id="doanh-nghiep",
         purpose="2.001610",
@@ -133,7 +132,7 @@ def test_representative_gets_only_his_organization(
     )
     org = {"tax_code": BUSINESS_TAX_CODE, "name": "Công ty TNHH Phần mềm Sông Hồng"}
     acting = user_token(
-        db, settings, agency.client_id, an, "openid organization dataset:doanh-nghiep", org=org
+        db, settings, agency.client_id, binh, "openid organization dataset:doanh-nghiep", org=org
     )
     own = query(api, "doanh-nghiep", {}, token=acting, purpose="2.001610")
     assert own.status_code == 200, own.get_json()
@@ -143,7 +142,7 @@ def test_representative_gets_only_his_organization(
         api, "doanh-nghiep", {"ma_so_thue": "0101234565"}, token=acting, purpose="2.001610"
     )
     assert other.get_json()["code"] == "subject_mismatch"
-    personal = user_token(db, settings, agency.client_id, an, "openid dataset:doanh-nghiep")
+    personal = user_token(db, settings, agency.client_id, binh, "openid dataset:doanh-nghiep")
     alone = query(api, "doanh-nghiep", {}, token=personal, purpose="2.001610")
     assert alone.status_code == 403 and alone.get_json()["code"] == "subject_mismatch"
     # A token naming an organization he does not act for.
@@ -151,7 +150,7 @@ def test_representative_gets_only_his_organization(
         db,
         settings,
         agency.client_id,
-        people["citizen_level2"],
+        people["citizen_level1"],
         "openid organization dataset:doanh-nghiep",
         org=org,
     )

@@ -1,0 +1,1 @@
+"""The developer portal: the public dataset catalogue and agency developers' access requests."""
