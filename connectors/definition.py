@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from connectors.checks import CHECKS
 from connectors.errors import DefinitionError
 
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -172,12 +173,15 @@ class Param:
     description: Text | None = None
     example: Any = None
     max_length: int | None = None
+    check: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the YAML form."""
         out: dict[str, Any] = {"type": self.type, "required": self.required}
         if self.pattern is not None:
             out["pattern"] = self.pattern
+        if self.check is not None:
+            out["check"] = self.check
         if self.max_length is not None:
             out["max_length"] = self.max_length
         if self.description is not None:
@@ -850,7 +854,7 @@ def _parse_params(r: _Reader, raw: Any) -> tuple[Param, ...]:
         p = r.mapping(
             spec,
             path,
-            ("type", "required", "pattern", "description", "example", "max_length"),
+            ("type", "required", "pattern", "description", "example", "max_length", "check"),
         )
         ptype = r.string(p, "type", path, required=False, default="string")
         if ptype not in PARAM_TYPES:
@@ -863,6 +867,12 @@ def _parse_params(r: _Reader, raw: Any) -> tuple[Param, ...]:
                 re.compile(pattern)
             except re.error as exc:
                 raise r.fail(_join(path, "pattern"), f"invalid regular expression: {exc}") from exc
+        check = r.string(p, "check", path, required=False)
+        if check is not None and (ptype != "string" or check not in CHECKS):
+            raise r.fail(
+                _join(path, "check"),
+                f"must be one of: {', '.join(CHECKS)} (and only on string parameters)",
+            )
         max_length = p.get("max_length")
         if max_length is not None:
             max_length = r.number(p, "max_length", path, 0, minimum=1, integer=True)
@@ -878,6 +888,7 @@ def _parse_params(r: _Reader, raw: Any) -> tuple[Param, ...]:
                 description=r.text(p, "description", path, required=False),
                 example=example,
                 max_length=max_length,
+                check=check,
             )
         )
     return tuple(out)

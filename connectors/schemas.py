@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from connectors.checks import CHECKS
 from connectors.definition import DatasetDefinition, Field, Param
 from connectors.errors import InvalidParamsError
 
@@ -33,12 +34,28 @@ class _Pattern(validate.Validator):
         return value
 
 
+class _Check(validate.Validator):
+    """A check-digit rule (connectors.checks), run after the pattern."""
+
+    def __init__(self, predicate: Callable[[str], bool], message: str) -> None:
+        self.predicate = predicate
+        self.message = message
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str) and not self.predicate(value):
+            raise ValidationError(self.message)
+        return value
+
+
 def _mm_field(p: Param) -> fields.Field:
     validators: list[Any] = []
     if p.pattern is not None:
         validators.append(_Pattern(p.pattern))
     if p.max_length is not None:
         validators.append(validate.Length(max=p.max_length))
+    if p.check is not None:
+        predicate, message = CHECKS[p.check]
+        validators.append(_Check(predicate, message))
     if p.type == "date":
         return fields.Date(required=p.required, format="iso")
     if p.type == "integer":
@@ -78,6 +95,8 @@ def input_json_schema(definition: DatasetDefinition) -> dict[str, Any]:
             prop["pattern"] = p.pattern
         if p.max_length is not None:
             prop["maxLength"] = p.max_length
+        if p.check is not None:
+            prop["x-check"] = p.check
         if p.description is not None:
             prop["description"] = p.description.en
             prop["x-description-vi"] = p.description.vi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Mapping
@@ -281,6 +282,9 @@ class SoapClient(UpstreamClient):
             value = params.get(name)
             if value is None:
                 continue
+            if isinstance(value, dt.date):
+                # zeep writes years before 1000 unpadded (999-01-01): give it the ISO text.
+                value = value.isoformat()
             set_path(kwargs, path, value)
         headers = self._headers(ctx)
         if headers is not None:

@@ -1,34 +1,46 @@
 -- The audit log: append-only and hash-chained.
 --
--- Each record's hash = HMAC-SHA256(audit key, previous hash || '|' || canonical content),
--- computed by the hub (hub/audit/chain.py) while it holds the lock on the single
--- chain-head row, so that the chain stays linear under many concurrent writers. Being
--- keyed, the chain cannot be recomputed by someone who only has SQL access. UPDATE,
--- DELETE and TRUNCATE are refused by triggers; whoever bypasses them (a superuser) is
--- caught by `lgsp audit verify`, which recomputes every hash and link and checks the head.
+-- Each record is its canonical content (compact JSON with sorted keys, written once by the
+-- hub) and a hash: HMAC-SHA256(audit key, previous hash || '|' || content). The hub computes
+-- it (hub/audit/service.py) while it holds the lock on the single chain-head row, so the
+-- chain stays linear under many concurrent writers. Being keyed, the chain cannot be
+-- recomputed by someone who only has SQL access. The searchable columns are generated from
+-- the content, so they cannot say something else than what the hash covers. UPDATE, DELETE
+-- and TRUNCATE are refused by triggers; whoever bypasses them (a superuser) is caught by
+-- `lgsp audit verify`, which recomputes every hash and link and checks the chain head.
+
+CREATE FUNCTION audit_text_array(j jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(array_agg(e.value ORDER BY e.n), '{}')
+    FROM jsonb_array_elements_text(COALESCE(j, '[]')) WITH ORDINALITY AS e(value, n)
+$$;
 
 CREATE TABLE audit_log (
     seq bigint PRIMARY KEY,
-    at timestamptz NOT NULL,
-    kind text NOT NULL,
-    request_id text,
-    client_id text,
-    actor text,
-    official_id text,
-    organization text,
-    subject_hash text,
-    dataset_id text,
-    dataset_version integer,
-    purpose text,
-    fields text[] NOT NULL DEFAULT '{}',
-    outcome text NOT NULL,
-    error_code text,
-    upstream_ms integer,
-    cache_hit boolean,
-    detail jsonb NOT NULL DEFAULT '{}',
+    content text NOT NULL,
     prev_hash text NOT NULL,
     hash text NOT NULL,
-    CONSTRAINT audit_log_hash_check CHECK (hash ~ '^[0-9a-f]{64}$')
+    at timestamptz GENERATED ALWAYS AS
+        (to_timestamp(((content::jsonb ->> 'at_us')::bigint)::double precision / 1000000)) STORED,
+    kind text GENERATED ALWAYS AS (content::jsonb ->> 'kind') STORED,
+    outcome text GENERATED ALWAYS AS (content::jsonb ->> 'outcome') STORED,
+    request_id text GENERATED ALWAYS AS (content::jsonb ->> 'request_id') STORED,
+    client_id text GENERATED ALWAYS AS (content::jsonb ->> 'client_id') STORED,
+    actor text GENERATED ALWAYS AS (content::jsonb ->> 'actor') STORED,
+    official_id text GENERATED ALWAYS AS (content::jsonb ->> 'official_id') STORED,
+    organization text GENERATED ALWAYS AS (content::jsonb ->> 'organization') STORED,
+    subject_hash text GENERATED ALWAYS AS (content::jsonb ->> 'subject_hash') STORED,
+    dataset_id text GENERATED ALWAYS AS (content::jsonb ->> 'dataset_id') STORED,
+    dataset_version integer GENERATED ALWAYS AS
+        ((content::jsonb ->> 'dataset_version')::integer) STORED,
+    purpose text GENERATED ALWAYS AS (content::jsonb ->> 'purpose') STORED,
+    fields text[] GENERATED ALWAYS AS (audit_text_array(content::jsonb -> 'fields')) STORED,
+    error_code text GENERATED ALWAYS AS (content::jsonb ->> 'error_code') STORED,
+    upstream_ms integer GENERATED ALWAYS AS ((content::jsonb ->> 'upstream_ms')::integer) STORED,
+    cache_hit boolean GENERATED ALWAYS AS ((content::jsonb ->> 'cache_hit')::boolean) STORED,
+    detail jsonb GENERATED ALWAYS AS (COALESCE(content::jsonb -> 'detail', '{}')) STORED,
+    CONSTRAINT audit_log_hash_check CHECK (hash ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT audit_log_kind_check CHECK (kind IS NOT NULL AND outcome IS NOT NULL)
 );
 
 CREATE INDEX audit_log_subject_idx ON audit_log (subject_hash, at) WHERE subject_hash IS NOT NULL;
@@ -42,32 +54,6 @@ CREATE TABLE audit_head (
     hash text NOT NULL
 );
 INSERT INTO audit_head (seq, hash) VALUES (0, repeat('0', 64));
-
--- The canonical content a record's hash covers. Times as integer microseconds so that the
--- text does not depend on the session's time zone; jsonb prints keys in a fixed order.
-CREATE FUNCTION audit_content(r audit_log) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object(
-        'seq', r.seq,
-        'at_us', (extract(epoch FROM r.at) * 1000000)::bigint,
-        'kind', r.kind,
-        'request_id', r.request_id,
-        'client_id', r.client_id,
-        'actor', r.actor,
-        'official_id', r.official_id,
-        'organization', r.organization,
-        'subject_hash', r.subject_hash,
-        'dataset_id', r.dataset_id,
-        'dataset_version', r.dataset_version,
-        'purpose', r.purpose,
-        'fields', to_jsonb(r.fields),
-        'outcome', r.outcome,
-        'error_code', r.error_code,
-        'upstream_ms', r.upstream_ms,
-        'cache_hit', r.cache_hit,
-        'detail', r.detail
-    )::text
-$$;
 
 CREATE FUNCTION audit_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
+from connectors.checks import is_valid_tax_code, tax_check_digit  # noqa: F401 - re-exported
+
 # Province codes of birth registration (historic, unchanged by the 2025 merger).
 PROVINCES: dict[str, str] = {
     "001": "Hà Nội",
@@ -123,25 +125,6 @@ def is_valid_pin(pin: str, birth: date | None = None, sex: int | None = None) ->
     if sex is not None and (digit % 2 == 1) != (sex == 2):
         return False
     return True
-
-
-def tax_check_digit(first9: str) -> int | None:
-    """Return the check digit for the first nine digits of a tax code, None if never issued."""
-    weights = (31, 29, 23, 19, 17, 13, 7, 5, 3)
-    total = sum(int(d) * w for d, w in zip(first9, weights, strict=True))
-    check = 10 - (total % 11)
-    return None if check == 10 else check
-
-
-def is_valid_tax_code(code: str) -> bool:
-    """Check a 10-digit tax code (optionally with a -NNN branch suffix)."""
-    main, _, branch = code.partition("-")
-    if len(main) != 10 or not main.isdigit():
-        return False
-    if branch and (len(branch) != 3 or not branch.isdigit()):
-        return False
-    check = tax_check_digit(main[:9])
-    return check is not None and check == int(main[9])
 
 
 @dataclass(frozen=True)

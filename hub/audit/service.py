@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import hmac
 import io
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.audit import store
@@ -42,18 +43,41 @@ def _link(key: bytes, prev_hash: str, content: str) -> str:
     return hmac.new(key, f"{prev_hash}|{content}".encode(), hashlib.sha256).hexdigest()
 
 
-def append(conn: Connection, entry: AuditEntry, *, key: bytes) -> int:
-    """Append one record to the chain in ``conn``'s transaction; return its seq.
+def canonical_content(entry: AuditEntry, *, seq: int, at: datetime) -> str:
+    """The text a record's hash covers: compact JSON, sorted keys, time in microseconds."""
+    data = dataclasses.asdict(entry)
+    data["fields"] = list(entry.fields)
+    data["seq"] = seq
+    data["at_us"] = (at - _EPOCH) // timedelta(microseconds=1)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def append_many(conn: Connection, entries: Iterable[AuditEntry], *, key: bytes) -> list[int]:
+    """Append records to the chain in ``conn``'s transaction; return their seqs.
 
     The chain-head row stays locked until that transaction ends: keep it short (request
-    code uses ``hub.audit.writer.AuditWriter``).
+    code uses ``hub.audit.writer.AuditWriter``, which commits at once).
     """
+    seq, prev_hash = store.lock_head(conn)
     at = datetime.now(UTC)
-    row = store.entry_json(entry, at)
-    seq, prev_hash, content = store.lock_head_and_render(conn, row)
-    row.update(seq=seq, prev_hash=prev_hash, hash=_link(key, prev_hash, content))
-    store.insert(conn, row)
-    return seq
+    rows = []
+    for entry in entries:
+        seq += 1
+        content = canonical_content(entry, seq=seq, at=at)
+        digest = _link(key, prev_hash, content)
+        rows.append((seq, content, prev_hash, digest))
+        prev_hash = digest
+    if rows:
+        store.insert_many(conn, rows)
+    return [row[0] for row in rows]
+
+
+def append(conn: Connection, entry: AuditEntry, *, key: bytes) -> int:
+    """Append one record (see ``append_many``); return its seq."""
+    return append_many(conn, [entry], key=key)[0]
 
 
 def verify(
@@ -63,6 +87,7 @@ def verify(
     expected_prev = GENESIS
     expected_seq = 1
     checked = 0
+    base = hmac.new(key, digestmod=hashlib.sha256)  # copied per record: the key set up once
     for seq, prev_hash, stored_hash, content in store.iter_chain(conn):
         if seq != expected_seq:
             return Verification(
@@ -76,7 +101,9 @@ def verify(
                 f"record #{seq} does not link to record #{seq - 1} "
                 "(a record before it was altered, removed or inserted)",
             )
-        if not hmac.compare_digest(_link(key, prev_hash, content), stored_hash):
+        expected = base.copy()
+        expected.update(f"{prev_hash}|{content}".encode())
+        if not hmac.compare_digest(expected.hexdigest(), stored_hash):
             return Verification(
                 False, checked, seq, f"record #{seq} does not match its hash (altered or forged)"
             )

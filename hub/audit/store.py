@@ -4,50 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import psycopg2.extras
 
-from hub.audit.models import AuditEntry, AuditQuery, AuditRecord
-from hub.db import Connection, fetch_all, fetch_one, json_param
-
-_LOCK_HEAD_AND_RENDER = """
-WITH head AS (SELECT seq, hash FROM audit_head WHERE id FOR UPDATE)
-SELECT head.seq + 1 AS seq, head.hash AS prev_hash,
-       audit_content(jsonb_populate_record(
-           NULL::audit_log,
-           %(entry)s::jsonb || jsonb_build_object(
-               'seq', head.seq + 1, 'prev_hash', head.hash, 'hash', repeat('0', 64))
-       )) AS content
-FROM head
-"""
-
-_INSERT = """
-INSERT INTO audit_log SELECT * FROM jsonb_populate_record(NULL::audit_log, %(row)s::jsonb);
-UPDATE audit_head SET seq = %(seq)s, hash = %(hash)s WHERE id;
-"""
+from hub.audit.models import AuditQuery, AuditRecord
+from hub.db import Connection, fetch_all, fetch_one
 
 
-def entry_json(entry: AuditEntry, at: datetime) -> dict[str, Any]:
-    """The entry as the JSON object the database turns into a row."""
-    data = dataclasses.asdict(entry)
-    data["fields"] = list(entry.fields)
-    data["at"] = at.isoformat()
-    return data
-
-
-def lock_head_and_render(conn: Connection, entry: dict[str, Any]) -> tuple[int, str, str]:
-    """Lock the chain head; return the next seq, the previous hash and the canonical content."""
-    row = fetch_one(conn, _LOCK_HEAD_AND_RENDER, {"entry": json_param(entry)})
-    assert row is not None, "audit_head row missing"
-    return row["seq"], row["prev_hash"], row["content"]
-
-
-def insert(conn: Connection, row: dict[str, Any]) -> None:
-    """Store a fully hashed record and move the chain head to it."""
+def lock_head(conn: Connection) -> tuple[int, str]:
+    """Lock the chain head until the transaction ends; return its seq and hash."""
     with conn.cursor() as cur:
-        cur.execute(_INSERT, {"row": json_param(row), "seq": row["seq"], "hash": row["hash"]})
+        cur.execute("SELECT seq, hash FROM audit_head WHERE id FOR UPDATE")
+        row = cur.fetchone()
+    assert row is not None, "audit_head row missing"
+    return row[0], row[1]
+
+
+def insert_many(conn: Connection, rows: list[tuple[int, str, str, str]]) -> None:
+    """Store hashed records (seq, content, prev_hash, hash) and move the head to the last."""
+    with conn.cursor() as cur:
+        psycopg2.extras.execute_values(
+            cur,
+            "INSERT INTO audit_log (seq, content, prev_hash, hash) VALUES %s",
+            rows,
+            page_size=1000,
+        )
+        cur.execute(
+            "UPDATE audit_head SET seq = %s, hash = %s WHERE id", (rows[-1][0], rows[-1][3])
+        )
 
 
 def head(conn: Connection) -> tuple[int, str]:
@@ -61,7 +46,7 @@ def iter_chain(conn: Connection, batch: int = 20_000) -> Iterator[tuple[int, str
     """Every record in order as (seq, prev_hash, hash, canonical content), streamed."""
     with conn.cursor(name="audit_verify") as cur:
         cur.itersize = batch
-        cur.execute("SELECT seq, prev_hash, hash, audit_content(a) FROM audit_log a ORDER BY seq")
+        cur.execute("SELECT seq, prev_hash, hash, content FROM audit_log ORDER BY seq")
         yield from cur
 
 

@@ -89,6 +89,6 @@ class AuditWriter:
 
     def _commit(self, batch: list[_Item]) -> None:
         with self.db.transaction() as conn:
-            seqs = [service.append(conn, entry, key=self.key) for entry, _ in batch]
+            seqs = service.append_many(conn, [entry for entry, _ in batch], key=self.key)
         for (_, done), seq in zip(batch, seqs, strict=True):
             done.set_result(seq)

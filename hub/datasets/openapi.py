@@ -15,6 +15,7 @@ from connectors.schemas import (
 )
 from hub.config import Settings
 from hub.datasets import store
+from hub.datasets.schemas import TEXT_PATTERN
 from hub.datasets.service import DatasetRuntime, scope_for
 from hub.db import Connection
 
@@ -24,13 +25,17 @@ REF = "#/components/schemas/"
 ERROR_CODES = {
     400: "invalid_params, invalid_body, invalid_header or missing_purpose",
     401: "invalid_token: the bearer token is missing, malformed, expired or revoked",
-    403: "insufficient_scope: the token lacks the dataset:<id> scope",
+    403: (
+        "insufficient_scope: the token lacks the dataset:<id> scope; or not_permitted, "
+        "purpose_not_permitted, consent_required or subject_mismatch (governance)"
+    ),
     404: "unknown_dataset",
     413: "payload_too_large",
+    429: "quota_exceeded: the grant's daily quota is spent (with Retry-After)",
     502: "upstream_unavailable, upstream_fault or upstream_invalid_response",
     503: (
         "circuit_open (with Retry-After), dataset_disabled, dataset_unavailable, "
-        "upstream_unavailable"
+        "upstream_unavailable, token_verification_unavailable"
     ),
     504: "upstream_timeout",
 }
@@ -185,11 +190,24 @@ def _common_schemas() -> dict[str, Any]:
     }
 
 
+def _text_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The params schema with the API's rule that text params hold no control characters."""
+    props = {}
+    for name, prop in params.get("properties", {}).items():
+        if prop.get("type") == "string" and "format" not in prop and "enum" not in prop:
+            if "pattern" in prop:
+                prop = {**prop, "allOf": [*prop.get("allOf", []), {"pattern": TEXT_PATTERN}]}
+            else:
+                prop = {**prop, "pattern": TEXT_PATTERN}
+        props[name] = prop
+    return {**params, "properties": props}
+
+
 def _dataset_schemas(d: DatasetDefinition) -> dict[str, Any]:
     data = output_json_schema(d)
     data["title"] = d.title.en
     return {
-        f"{d.id}.Params": input_json_schema(d),
+        f"{d.id}.Params": _text_params(input_json_schema(d)),
         f"{d.id}.Data": data,
         f"{d.id}.QueryRequest": {
             "type": "object",
@@ -275,10 +293,10 @@ def _query_operation(d: DatasetDefinition, version: int) -> dict[str, Any]:
 def _error_headers(status: int) -> dict[str, Any] | None:
     if status in (401, 403):
         return {"WWW-Authenticate": {"schema": {"type": "string"}}}
-    if status == 503:
+    if status in (429, 503):
         return {
             "Retry-After": {
-                "description": "Seconds until the suspended upstream is tried again.",
+                "description": "Seconds until the call may be tried again.",
                 "schema": {"type": "string"},
             }
         }
@@ -369,17 +387,21 @@ def build(datasets: list[tuple[DatasetDefinition, int]], *, issuer: str) -> dict
                     "name": "X-Official-Id",
                     "in": "header",
                     "required": False,
-                    "description": "Identifier of the official handling the case.",
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:/\\-]{1,64}$"},
+                    "description": (
+                        "Identifier of the official handling the case; an empty value "
+                        "counts as absent."
+                    ),
+                    "schema": {"type": "string", "pattern": "^([A-Za-z0-9._:/\\-]{1,64})?$"},
                 },
                 "RequestId": {
                     "name": "X-Request-Id",
                     "in": "header",
                     "required": False,
                     "description": (
-                        "Caller's request id (8-128 of A-Z a-z 0-9 . _ : -), echoed back."
+                        "Caller's request id, echoed back when it is 8-128 of "
+                        "A-Z a-z 0-9 . _ : -; any other value is replaced by one of the hub's."
                     ),
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:\\-]{8,128}$"},
+                    "schema": {"type": "string"},
                 },
             },
             "securitySchemes": {

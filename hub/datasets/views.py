@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from hub.config import Settings
 from hub.datasets import errors, openapi, service
-from hub.datasets.schemas import HEADER_TOKEN, MAX_QUERY_BODY, QUERY_BODY
+from hub.datasets.schemas import HEADER_TOKEN, MAX_QUERY_BODY, QUERY_BODY, unusable_text
 from hub.datasets.service import DatasetRuntime, QueryPolicy
 from hub.http import get_conn, request_id
 from identity.oauth.tokens import AccessClaims, verify_access_token
@@ -162,7 +162,11 @@ def _query_params() -> Any:
             },
             'The body must be {"params": {...}}; see errors.',
         ) from exc
-    return loaded["params"]
+    params: dict[str, Any] = loaded["params"]
+    unusable = unusable_text(params)
+    if unusable:
+        raise errors.InvalidParamsError(unusable)
+    return params
 
 
 @bp.after_request

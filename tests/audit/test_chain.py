@@ -69,7 +69,7 @@ def test_an_empty_chain_verifies(db):
 def test_updates_and_deletes_are_refused_by_the_database(db):
     fill(db, 2)
     for sql in (
-        "UPDATE audit_log SET outcome = 'not_found' WHERE seq = 1",
+        "UPDATE audit_log SET content = content WHERE seq = 1",
         "DELETE FROM audit_log WHERE seq = 2",
         "TRUNCATE audit_log",
     ):
@@ -80,7 +80,11 @@ def test_updates_and_deletes_are_refused_by_the_database(db):
 
 def test_an_altered_record_is_named(db, db_url):
     fill(db, 5)
-    tamper(db_url, "UPDATE audit_log SET purpose = 'other' WHERE seq = 3")
+    tamper(
+        db_url,
+        'UPDATE audit_log SET content = replace(content, \'"purpose":"1.001234"\','
+        ' \'"purpose":"other"\') WHERE seq = 3',
+    )
     result = verify(db)
     assert not result.ok and result.first_bad_seq == 3
     assert "does not match its hash" in result.reason
@@ -104,8 +108,9 @@ def test_a_forged_record_inserted_with_sql_is_named(db, db_url):
     fill(db, 3)
     tamper(
         db_url,
-        "INSERT INTO audit_log (seq, at, kind, outcome, prev_hash, hash)"
-        " SELECT 4, now(), 'data.query', 'found', hash, repeat('a', 64) FROM audit_head;"
+        "INSERT INTO audit_log (seq, content, prev_hash, hash)"
+        ' SELECT 4, \'{"at_us":0,"kind":"data.query","outcome":"found"}\','
+        " hash, repeat('a', 64) FROM audit_head;"
         "UPDATE audit_head SET seq = 4, hash = repeat('a', 64)",
     )
     result = verify(db)
@@ -117,9 +122,9 @@ def test_a_record_rehashed_without_the_key_is_caught(db, db_url):
     # An attacker who knows the algorithm but not the key recomputes an unkeyed hash.
     tamper(
         db_url,
-        "UPDATE audit_log SET outcome = 'refused',"
-        " hash = encode(sha256(convert_to(prev_hash || '|' || audit_content(audit_log), 'UTF8')),"
-        " 'hex') WHERE seq = 2",
+        "UPDATE audit_log SET content = replace(content, 'found', 'refused'),"
+        " hash = encode(sha256(convert_to("
+        "prev_hash || '|' || replace(content, 'found', 'refused'), 'UTF8')), 'hex') WHERE seq = 2",
     )
     result = verify(db)
     assert not result.ok and result.first_bad_seq == 2
@@ -167,7 +172,10 @@ def test_lgsp_audit_verify_exit_status(db, db_url, settings, tmp_path):
     )
     assert ok.returncode == 0, ok.stderr
     assert "3 records verified" in ok.stdout
-    tamper(db_url, "UPDATE audit_log SET client_id = 'someone-else' WHERE seq = 2")
+    tamper(
+        db_url,
+        "UPDATE audit_log SET content = replace(content, 'mot-cua', 'someone-else') WHERE seq = 2",
+    )
     bad = subprocess.run(
         [sys.executable, "-m", "hub.cli", "audit", "verify"],
         env=env,
@@ -199,3 +207,14 @@ def test_a_failing_entry_does_not_sink_its_batch_and_is_reported(db):
     assert sum(isinstance(r, int) for r in results) == 2
     assert sum(isinstance(r, AuditUnavailableError) for r in results) == 1
     assert verify(db).ok
+
+
+def test_searchable_columns_are_generated_from_the_hashed_content(db):
+    append_now(db, entry(7))
+    with db.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT kind, outcome, client_id, fields, detail, at FROM audit_log")
+        kind, outcome, client_id, fields, detail, at = cur.fetchone()
+    assert (kind, outcome, client_id) == ("data.query", "found", "mot-cua")
+    assert fields == ["ho_va_ten", "ngay_sinh"]
+    assert detail == {"note": "Nguyễn Văn An", "n": 7}
+    assert at.tzinfo is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +12,7 @@ from connectors import (
     BreakerRegistry,
     Context,
     DefinitionError,
+    InvalidParamsError,
     UpstreamFaultError,
     build_connector,
 )
@@ -55,10 +58,27 @@ def test_unknown_valid_tax_code_is_no_data(
     assert (result.found, result.record) == (False, None)
 
 
-def test_registry_rejection_is_a_fault(
+def test_a_wrong_check_digit_is_refused_before_the_call(
     ministries: DemoMinistries, breakers: BreakerRegistry, ctx: Context
 ) -> None:
     connector = build_connector(dataset("doanh-nghiep"), env=ministries.env, breakers=breakers)
+    calls = len(ministries.business_app.requests)
+    with pytest.raises(InvalidParamsError) as info:
+        connector.fetch({"ma_so_thue": "0108888880"}, ctx)
+    assert "check digit" in info.value.errors["ma_so_thue"][0]
+    assert len(ministries.business_app.requests) == calls
+
+
+def test_registry_rejection_is_a_fault(
+    ministries: DemoMinistries, breakers: BreakerRegistry, ctx: Context
+) -> None:
+    # Without the definition's check, the registry's own refusal is an upstream fault.
+    definition = dataset("doanh-nghiep")
+    unchecked = dataclasses.replace(
+        definition,
+        params=tuple(dataclasses.replace(p, check=None) for p in definition.params),
+    )
+    connector = build_connector(unchecked, env=ministries.env, breakers=breakers)
     with pytest.raises(UpstreamFaultError) as info:
         connector.fetch({"ma_so_thue": "0108888880"}, ctx)
     assert info.value.fault_code == "MST_KHONG_HOP_LE"
