@@ -14,6 +14,7 @@ import statistics
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,7 +23,7 @@ from bench._db import scratch_database  # noqa: E402
 from hub.audit import service  # noqa: E402
 from hub.audit.models import AuditEntry  # noqa: E402
 from hub.audit.writer import AuditWriter  # noqa: E402
-from hub.db import Database, json_param  # noqa: E402
+from hub.db import Database  # noqa: E402
 
 KEY = b"bench-key-" * 4
 
@@ -81,33 +82,15 @@ def main() -> None:
     with scratch_database() as url:
         db = Database(url, max_connections=args.writers + 2)
         with db.transaction() as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE plain_log (LIKE audit_log INCLUDING DEFAULTS)")
-            cur.execute("ALTER TABLE plain_log ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY")
+            cur.execute(
+                "CREATE TABLE plain_log (seq bigserial PRIMARY KEY, content text NOT NULL,"
+                " at timestamptz NOT NULL DEFAULT now())"
+            )
 
         def plain(i: int) -> None:
-            e = _entry(i)
+            content = service.canonical_content(_entry(i), seq=i, at=datetime.now(UTC))
             with db.transaction() as conn, conn.cursor() as cur:
-                cur.execute(
-                    "INSERT INTO plain_log (at, kind, outcome, request_id, client_id, actor,"
-                    " subject_hash, dataset_id, dataset_version, purpose, fields, upstream_ms,"
-                    " cache_hit, detail, prev_hash, hash) VALUES (now(), %s, %s, %s, %s, %s,"
-                    " %s, %s, %s, %s, %s, %s, %s, %s, '', '')",
-                    (
-                        e.kind,
-                        e.outcome,
-                        e.request_id,
-                        e.client_id,
-                        e.actor,
-                        e.subject_hash,
-                        e.dataset_id,
-                        e.dataset_version,
-                        e.purpose,
-                        list(e.fields),
-                        e.upstream_ms,
-                        e.cache_hit,
-                        json_param(e.detail),
-                    ),
-                )
+                cur.execute("INSERT INTO plain_log (content) VALUES (%s)", (content,))
 
         writer = AuditWriter(db, KEY)
 

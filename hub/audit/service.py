@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import hashlib
 import hmac
 import io
@@ -45,7 +44,7 @@ def _link(key: bytes, prev_hash: str, content: str) -> str:
 
 def canonical_content(entry: AuditEntry, *, seq: int, at: datetime) -> str:
     """The text a record's hash covers: compact JSON, sorted keys, time in microseconds."""
-    data = dataclasses.asdict(entry)
+    data = dict(vars(entry))  # shallow: json.dumps walks the rest (asdict deep-copies)
     data["fields"] = list(entry.fields)
     data["seq"] = seq
     data["at_us"] = (at - _EPOCH) // timedelta(microseconds=1)
@@ -55,13 +54,10 @@ def canonical_content(entry: AuditEntry, *, seq: int, at: datetime) -> str:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def append_many(conn: Connection, entries: Iterable[AuditEntry], *, key: bytes) -> list[int]:
-    """Append records to the chain in ``conn``'s transaction; return their seqs.
-
-    The chain-head row stays locked until that transaction ends: keep it short (request
-    code uses ``hub.audit.writer.AuditWriter``, which commits at once).
-    """
-    seq, prev_hash = store.lock_head(conn)
+def _chain(
+    entries: list[AuditEntry], head: tuple[int, str], key: bytes
+) -> list[tuple[int, str, str, str]]:
+    seq, prev_hash = head
     at = datetime.now(UTC)
     rows = []
     for entry in entries:
@@ -70,14 +66,36 @@ def append_many(conn: Connection, entries: Iterable[AuditEntry], *, key: bytes) 
         digest = _link(key, prev_hash, content)
         rows.append((seq, content, prev_hash, digest))
         prev_hash = digest
-    if rows:
+    return rows
+
+
+def append_many(
+    conn: Connection,
+    entries: Iterable[AuditEntry],
+    *,
+    key: bytes,
+    expected_head: tuple[int, str] | None = None,
+) -> tuple[list[int], tuple[int, str]]:
+    """Append records to the chain in ``conn``'s transaction; return their seqs and the head.
+
+    With ``expected_head`` (what this process last wrote) the records go in with one
+    statement that succeeds only if nobody else wrote since; otherwise, or when it fails,
+    the chain-head row is locked and read first. Either way the head row stays locked until
+    the transaction ends: keep it short (``hub.audit.writer.AuditWriter`` commits at once).
+    """
+    batch = list(entries)
+    if not batch:
+        return [], expected_head or store.head(conn)
+    rows = _chain(batch, expected_head, key) if expected_head else []
+    if not rows or not store.append_if_head(conn, expected_head or (0, ""), rows):
+        rows = _chain(batch, store.lock_head(conn), key)
         store.insert_many(conn, rows)
-    return [row[0] for row in rows]
+    return [row[0] for row in rows], (rows[-1][0], rows[-1][3])
 
 
 def append(conn: Connection, entry: AuditEntry, *, key: bytes) -> int:
     """Append one record (see ``append_many``); return its seq."""
-    return append_many(conn, [entry], key=key)[0]
+    return append_many(conn, [entry], key=key)[0][0]
 
 
 def verify(

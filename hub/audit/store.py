@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +36,32 @@ def insert_many(conn: Connection, rows: list[tuple[int, str, str, str]]) -> None
         )
 
 
+def append_if_head(
+    conn: Connection, expected: tuple[int, str], rows: list[tuple[int, str, str, str]]
+) -> bool:
+    """Store rows and move the head, in one statement, only if the head is still `expected`.
+
+    False (nothing written) when another writer moved the head meanwhile.
+    """
+    with conn.cursor() as cur:
+        moved = cur.mogrify(
+            "WITH moved AS (UPDATE audit_head SET seq = %s, hash = %s"
+            " WHERE id AND seq = %s AND hash = %s RETURNING 1)",
+            (rows[-1][0], rows[-1][3], expected[0], expected[1]),
+        ).decode()
+        psycopg2.extras.execute_values(
+            cur,
+            # `moved` is mogrify's output: its values are already quoted by the driver.
+            moved + " INSERT INTO audit_log (seq, content, prev_hash, hash)"  # noqa: S608
+            " SELECT v.* FROM (VALUES %s) AS v (seq, content, prev_hash, hash)"
+            " WHERE EXISTS (SELECT 1 FROM moved)",
+            rows,
+            template="(%s::bigint, %s, %s, %s)",
+            page_size=len(rows),
+        )
+        return bool(cur.rowcount == len(rows))
+
+
 def head(conn: Connection) -> tuple[int, str]:
     """The chain head: last seq and its hash."""
     row = fetch_one(conn, "SELECT seq, hash FROM audit_head WHERE id")
@@ -50,11 +77,32 @@ def iter_chain(conn: Connection, batch: int = 20_000) -> Iterator[tuple[int, str
         yield from cur
 
 
-_COLUMNS = (
-    "seq, at, kind, outcome, request_id, client_id, actor, official_id, organization,"
-    " subject_hash, dataset_id, dataset_version, purpose, fields, error_code, upstream_ms,"
-    " cache_hit, detail, hash"
-)
+_COLUMNS = "seq, at, content, hash"
+
+
+def _record(row: dict[str, Any]) -> AuditRecord:
+    data = json.loads(row["content"])
+    return AuditRecord(
+        seq=row["seq"],
+        at=row["at"],
+        kind=data["kind"],
+        outcome=data["outcome"],
+        request_id=data.get("request_id"),
+        client_id=data.get("client_id"),
+        actor=data.get("actor"),
+        official_id=data.get("official_id"),
+        organization=data.get("organization"),
+        subject_hash=data.get("subject_hash"),
+        dataset_id=data.get("dataset_id"),
+        dataset_version=data.get("dataset_version"),
+        purpose=data.get("purpose"),
+        fields=tuple(data.get("fields") or ()),
+        error_code=data.get("error_code"),
+        upstream_ms=data.get("upstream_ms"),
+        cache_hit=data.get("cache_hit"),
+        detail=data.get("detail") or {},
+        hash=row["hash"],
+    )
 
 
 def list_records(
@@ -72,7 +120,7 @@ def list_records(
         " ORDER BY seq DESC LIMIT %(limit)s OFFSET %(offset)s",
         {**(params or {}), "limit": limit, "offset": offset},
     )
-    return [AuditRecord(**{**r, "fields": tuple(r["fields"])}) for r in rows]
+    return [_record(r) for r in rows]
 
 
 _SEARCH_WHERE = """
@@ -117,4 +165,4 @@ def iter_search(conn: Connection, query: AuditQuery, batch: int = 5000) -> Itera
             dataclasses.asdict(query),
         )
         for r in cur:
-            yield AuditRecord(**{**r, "fields": tuple(r["fields"])})
+            yield _record(r)

@@ -6,6 +6,7 @@ import psycopg2
 import pytest
 
 from hub.audit import service
+from hub.audit import store as audit_store
 from hub.audit.models import AuditEntry
 from hub.audit.writer import AuditUnavailableError, AuditWriter
 from hub.errors import HubError
@@ -212,9 +213,23 @@ def test_a_failing_entry_does_not_sink_its_batch_and_is_reported(db):
 def test_searchable_columns_are_generated_from_the_hashed_content(db):
     append_now(db, entry(7))
     with db.transaction() as conn, conn.cursor() as cur:
-        cur.execute("SELECT kind, outcome, client_id, fields, detail, at FROM audit_log")
-        kind, outcome, client_id, fields, detail, at = cur.fetchone()
-    assert (kind, outcome, client_id) == ("data.query", "found", "mot-cua")
-    assert fields == ["ho_va_ten", "ngay_sinh"]
-    assert detail == {"note": "Nguyễn Văn An", "n": 7}
-    assert at.tzinfo is not None
+        cur.execute("SELECT kind, outcome, client_id, purpose, at FROM audit_log")
+        kind, outcome, client_id, purpose, at = cur.fetchone()
+        assert (kind, outcome, client_id, purpose) == ("data.query", "found", "mot-cua", "1.001234")
+        assert at.tzinfo is not None
+        with pytest.raises(psycopg2.Error):
+            cur.execute("UPDATE audit_log SET client_id = 'other'")  # generated: never set
+    with db.transaction() as conn:
+        (record,) = audit_store.list_records(conn)
+    assert record.fields == ("ho_va_ten", "ngay_sinh")
+    assert record.detail == {"note": "Nguyễn Văn An", "n": 7}
+
+
+def test_two_writers_with_stale_heads_still_make_one_chain(db):
+    # Two processes' writers each cache the head they last wrote; interleaved, every
+    # append finds the other moved it and falls back to reading the head under its lock.
+    first, second = AuditWriter(db, KEY), AuditWriter(db, KEY)
+    for i in range(6):
+        (first if i % 2 else second).append(entry(i))
+    result = verify(db)
+    assert result.ok and result.checked == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,7 +181,10 @@ def query(
 def audit_rows(db: Database, kind: str = "data.query") -> list[dict[str, Any]]:
     """The audit records of a kind, in order."""
     with db.transaction() as conn:
-        return fetch_all(conn, "SELECT * FROM audit_log WHERE kind = %s ORDER BY seq", (kind,))
+        rows = fetch_all(
+            conn, "SELECT content FROM audit_log WHERE kind = %s ORDER BY seq", (kind,)
+        )
+    return [json.loads(row["content"]) for row in rows]
 
 
 STAFF = {
