@@ -246,6 +246,8 @@ def main() -> None:
         )
         db = Database(db_url)
         migrations.upgrade(db)
+        from hub.governance.models import Principal
+        from hub.governance.service import grant_access
         from identity import keys
         from identity.oauth import clients
 
@@ -263,6 +265,15 @@ def main() -> None:
                 name="bench",
                 grant_types=["client_credentials"],
                 scopes=["dataset:dan-cu"],
+            )
+            # The hub runs as in production: governed (grant checked, every call audited).
+            grant_access(
+                conn,
+                actor=Principal.operator("bench"),
+                settings=settings,
+                client_id=client.client_id,
+                dataset_id="dan-cu",
+                purposes=["1.001234"],
             )
         db.close()
 
