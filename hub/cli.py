@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 import shutil
 import signal
 import socket
@@ -122,7 +121,7 @@ def run_gunicorn(
     metrics_dir = settings.metrics_dir or (settings.data_dir / "metrics")
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
+    env = dict(settings.environment)
     env.update(extra_env or {})
     env.update(
         LGSP_DATABASE_URL=url,
