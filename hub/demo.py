@@ -101,7 +101,7 @@ def _start_agency_apps(stack: ExitStack, settings: Settings, db: Database) -> li
                 "url": running_app.url,
                 "client_id": running_app.client_id,
                 "client_secret": running_app.client_secret,
-                "redirect_uri": f"{running_app.url}/callback",
+                "redirect_uris": [f"{running_app.url}/callback", f"{running_app.url}/data-consent"],
                 "post_logout_redirect_uri": f"{running_app.url}/signed-out",
                 "scopes": list(demo_rp.REGISTERED_SCOPES),
             }
@@ -124,11 +124,15 @@ def register_demo_client(
     derived from the demo's persistent secret key), and replaced otherwise.
     """
     redirect_uri = f"{running_app.url}/callback"
+    # Where the hub's data-consent screen returns (``return_to``), registered like /callback.
+    data_uri = demo_rp.data_return_uri(redirect_uri)
     logout_uri = f"{running_app.url}/signed-out"
     existing = clients.find(conn, running_app.client_id, settings=settings)
     if existing is not None:
-        if existing.redirect_uris == (redirect_uri,) and existing.post_logout_redirect_uris == (
-            logout_uri,
+        if (
+            existing.redirect_uris == (redirect_uri, data_uri)
+            and existing.post_logout_redirect_uris == (logout_uri,)
+            and set(existing.scopes) == set(demo_rp.REGISTERED_SCOPES)
         ):
             return
         clients.delete_client(conn, running_app.client_id)
@@ -138,7 +142,7 @@ def register_demo_client(
         name=running_app.app.name,
         grant_types=("authorization_code", "refresh_token"),
         scopes=demo_rp.REGISTERED_SCOPES,
-        redirect_uris=(redirect_uri,),
+        redirect_uris=(redirect_uri, data_uri),
         post_logout_redirect_uris=(logout_uri,),
         auth_method="client_secret_basic",
         # Its own sector, so that each app sees its own pairwise subject for the same person.

@@ -29,6 +29,18 @@ class RelyingPartyError(Exception):
     """The provider's answer could not be accepted."""
 
 
+class ProblemError(RelyingPartyError):
+    """The hub's API refused a call (RFC 9457 problem details, or whatever came back)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        self.code = str(problem.get("code") or "")
+        super().__init__(
+            f"HTTP {status} {self.code}: {problem.get('detail') or problem.get('title') or ''}"
+        )
+
+
 @dataclass(frozen=True)
 class ClientConfig:
     """What a relying party knows about itself and its provider."""
@@ -222,6 +234,37 @@ def fetch_userinfo(provider: Provider, access_token: str, *, sub: str) -> dict[s
     if claims.get("sub") != sub:
         raise RelyingPartyError("userinfo is about another subject than the ID token")
     return claims
+
+
+def query_dataset(
+    provider: Provider,
+    access_token: str,
+    *,
+    dataset: str,
+    purpose: str,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``POST /api/v1/datasets/{dataset}/query`` with the citizen's access token.
+
+    On behalf of a signed-in citizen the hub fills in his own identifying params, so
+    ``params`` is normally empty. Raises ProblemError when the hub refuses.
+    """
+    response = provider.session.post(
+        provider._backchannel(f"{provider.config.issuer}/api/v1/datasets/{dataset}/query"),
+        json={"params": params or {}},
+        headers={
+            "Authorization": f"Bearer {access_token}",
+            "X-Purpose": purpose,
+            "Accept": "application/json, application/problem+json",
+        },
+        timeout=provider.config.timeout,
+    )
+    body = _json(response)
+    if response.status_code != 200:
+        raise ProblemError(response.status_code, body)
+    if "data" not in body or not isinstance(body.get("meta", {}), dict):
+        raise RelyingPartyError("the dataset answer has no data")
+    return body
 
 
 def logout_url(provider: Provider, *, id_token: str, state: str) -> str:

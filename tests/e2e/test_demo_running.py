@@ -32,7 +32,7 @@ def test_running_serves_and_registers_the_agency_apps(
         assert {a["name"] for a in apps} == {"Cổng dịch vụ công tỉnh", "Một cửa điện tử"}
         for app in apps:
             assert len(app["client_secret"]) >= 43
-            assert app["redirect_uri"] == f"{app['url']}/callback"
+            assert app["redirect_uris"] == [f"{app['url']}/callback", f"{app['url']}/data-consent"]
             # The app answers (its sign-in page, since the hub itself is not served here).
             page = requests.get(f"{app['url']}/?sso=0", timeout=10)
             assert page.status_code == 200
