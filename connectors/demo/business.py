@@ -14,6 +14,7 @@ from typing import Any
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from connectors.checks import is_valid_tax_code
 from connectors.demo.synthetic import (
     DEMO_ORGANIZATIONS,
     LEGAL_FORMS,
@@ -21,7 +22,6 @@ from connectors.demo.synthetic import (
     STATUSES,
     Enterprise,
     generate_enterprises,
-    is_valid_tax_code,
 )
 
 __all__ = ["DEMO_ORGANIZATIONS", "BusinessRegistryApp", "enterprise_json"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
-from connectors.checks import is_valid_tax_code, tax_check_digit  # noqa: F401 - re-exported
+from connectors.checks import tax_check_digit
 
 # Province codes of birth registration (historic, unchanged by the 2025 merger).
 PROVINCES: dict[str, str] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
+from connectors.checks import is_valid_tax_code, tax_check_digit
 from connectors.demo.business import DEMO_ORGANIZATIONS
 from connectors.demo.population import DEMO_CITIZENS
 from connectors.demo.synthetic import (
@@ -12,8 +13,6 @@ from connectors.demo.synthetic import (
     generate_citizens,
     generate_enterprises,
     is_valid_pin,
-    is_valid_tax_code,
-    tax_check_digit,
 )
 
 

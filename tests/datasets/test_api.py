@@ -8,8 +8,8 @@ import json
 from flask import Flask
 from flask.testing import FlaskClient
 
+from connectors.checks import tax_check_digit
 from connectors.demo.server import DemoMinistries
-from connectors.demo.synthetic import tax_check_digit
 from hub.config import Settings
 from hub.datasets import service
 from hub.db import Database
