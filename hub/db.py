@@ -180,6 +180,26 @@ class Database:
         finally:
             self.release(conn, broken=broken or bool(conn.closed))
 
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A pooled connection in autocommit mode: each statement commits on its own, with
+        no BEGIN/COMMIT round trips (for single statements that are atomic by themselves)."""
+        conn = self.acquire()
+        broken = False
+        try:
+            conn.autocommit = True
+            yield conn
+        except psycopg2.Error as exc:
+            broken = isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
+            raise translate(exc) from exc
+        except ValueError as exc:
+            raise (translate_value_error(exc) or exc) from exc
+        finally:
+            broken = broken or bool(conn.closed)
+            if not broken:
+                conn.autocommit = False
+            self.release(conn, broken=broken)
+
     def close(self) -> None:
         """Close every idle connection of this process."""
         with self._lock:

@@ -70,27 +70,42 @@ def _chain(
 
 
 def append_many(
-    conn: Connection,
-    entries: Iterable[AuditEntry],
-    *,
-    key: bytes,
-    expected_head: tuple[int, str] | None = None,
+    conn: Connection, entries: Iterable[AuditEntry], *, key: bytes, lock_timeout: float = 10.0
 ) -> tuple[list[int], tuple[int, str]]:
     """Append records to the chain in ``conn``'s transaction; return their seqs and the head.
 
-    With ``expected_head`` (what this process last wrote) the records go in with one
-    statement that succeeds only if nobody else wrote since; otherwise, or when it fails,
-    the chain-head row is locked and read first. Either way the head row stays locked until
-    the transaction ends: keep it short (``hub.audit.writer.AuditWriter`` commits at once).
+    The chain-head row is locked and read first and stays locked until the transaction
+    ends: keep it short.
     """
     batch = list(entries)
     if not batch:
-        return [], expected_head or store.head(conn)
-    rows = _chain(batch, expected_head, key) if expected_head else []
-    if not rows or not store.append_if_head(conn, expected_head or (0, ""), rows):
-        rows = _chain(batch, store.lock_head(conn), key)
-        store.insert_many(conn, rows)
+        return [], store.head(conn)
+    rows = _chain(batch, store.lock_head(conn, lock_timeout=lock_timeout), key)
+    store.insert_many(conn, rows)
     return [row[0] for row in rows], (rows[-1][0], rows[-1][3])
+
+
+def append_committed(
+    db: Database,
+    entries: list[AuditEntry],
+    *,
+    key: bytes,
+    expected_head: tuple[int, str] | None = None,
+    lock_timeout: float = 10.0,
+) -> tuple[list[int], tuple[int, str]]:
+    """Append records and commit them; return their seqs and the new head.
+
+    When this process wrote the head last (``expected_head``) that is one statement in
+    autocommit: a single round trip. Otherwise the head is locked and read first. Waiting
+    for the head lock longer than ``lock_timeout`` seconds fails (a HubError).
+    """
+    if expected_head is not None:
+        rows = _chain(entries, expected_head, key)
+        with db.autocommit() as conn:
+            if store.append_if_head(conn, expected_head, rows, lock_timeout=lock_timeout):
+                return [row[0] for row in rows], (rows[-1][0], rows[-1][3])
+    with db.transaction() as conn:
+        return append_many(conn, entries, key=key, lock_timeout=lock_timeout)
 
 
 def append(conn: Connection, entry: AuditEntry, *, key: bytes) -> int:

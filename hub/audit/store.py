@@ -13,10 +13,18 @@ from hub.audit.models import AuditQuery, AuditRecord
 from hub.db import Connection, fetch_all, fetch_one
 
 
-def lock_head(conn: Connection) -> tuple[int, str]:
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def lock_head(conn: Connection, *, lock_timeout: float = 10.0) -> tuple[int, str]:
     """Lock the chain head until the transaction ends; return its seq and hash."""
     with conn.cursor() as cur:
-        cur.execute("SELECT seq, hash FROM audit_head WHERE id FOR UPDATE")
+        cur.execute(
+            # lock_timeout in the same round trip: a stuck holder makes us fail, not hang.
+            "SET LOCAL lock_timeout = %s; SELECT seq, hash FROM audit_head WHERE id FOR UPDATE",
+            (_ms(lock_timeout),),
+        )
         row = cur.fetchone()
     assert row is not None, "audit_head row missing"
     return row[0], row[1]
@@ -37,17 +45,23 @@ def insert_many(conn: Connection, rows: list[tuple[int, str, str, str]]) -> None
 
 
 def append_if_head(
-    conn: Connection, expected: tuple[int, str], rows: list[tuple[int, str, str, str]]
+    conn: Connection,
+    expected: tuple[int, str],
+    rows: list[tuple[int, str, str, str]],
+    *,
+    lock_timeout: float = 10.0,
 ) -> bool:
     """Store rows and move the head, in one statement, only if the head is still `expected`.
 
-    False (nothing written) when another writer moved the head meanwhile.
+    False (nothing written) when another writer moved the head meanwhile. In autocommit the
+    lock-timeout prefix and the statement run as one implicit transaction: one round trip.
     """
     with conn.cursor() as cur:
         moved = cur.mogrify(
-            "WITH moved AS (UPDATE audit_head SET seq = %s, hash = %s"
+            "SET LOCAL lock_timeout = %s;"
+            " WITH moved AS (UPDATE audit_head SET seq = %s, hash = %s"
             " WHERE id AND seq = %s AND hash = %s RETURNING 1)",
-            (rows[-1][0], rows[-1][3], expected[0], expected[1]),
+            (_ms(lock_timeout), rows[-1][0], rows[-1][3], expected[0], expected[1]),
         ).decode()
         psycopg2.extras.execute_values(
             cur,

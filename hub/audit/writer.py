@@ -1,8 +1,10 @@
-"""Committed audit appends, batched: concurrent callers share one transaction (group commit).
+"""Committed audit appends, batched: concurrent callers share one commit (group commit).
 
-Appending holds the chain-head lock until commit, so one commit per record would cap the
-log at one fsync per record. A writer thread per process takes every entry waiting, appends
-them in one transaction and wakes each caller only once the batch is durable: no caller
+Appending holds the chain head until commit, so one commit per record would cap the log
+at one fsync per record. Here callers queue their entries; one of them at a time is the
+leader and commits every entry waiting, in one statement, then wakes their callers and
+hands the lead to the first caller still waiting. An idle writer costs a caller no thread
+hand-off; a busy one shares each commit among everyone who arrived meanwhile. No caller
 goes on (and no data leaves) before its record is committed.
 """
 
@@ -10,16 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
-import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from hub.audit import service
 from hub.audit.models import AuditEntry
 from hub.db import Database
-from hub.errors import HubError
+from hub.errors import HubError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -32,92 +30,110 @@ class AuditUnavailableError(HubError):
     title = "Audit unavailable"
 
 
-_Item = tuple[AuditEntry, "Future[int]"]
+class _Slot:
+    """One caller's entry and how its append ended (or that the caller now leads)."""
+
+    __slots__ = ("entry", "error", "lead", "seq", "wake")
+
+    def __init__(self, entry: AuditEntry):
+        self.entry = entry
+        self.seq: int | None = None
+        self.error: BaseException | None = None
+        self.lead = False
+        self.wake = threading.Event()  # set once: when done, or when promoted to lead
+
+    def finish(self, seq: int | None = None, error: BaseException | None = None) -> None:
+        self.seq, self.error = seq, error
+        self.wake.set()
 
 
 class AuditWriter:
     """Appends entries to the chain and returns once they are committed."""
 
-    def __init__(
-        self,
-        db: Database,
-        key: bytes,
-        *,
-        max_batch: int = 256,
-        timeout: float = 10.0,
-        gather_seconds: float = 0.0005,
-    ):
+    def __init__(self, db: Database, key: bytes, *, max_batch: int = 256, timeout: float = 10.0):
         self.db = db
-        self.gather_seconds = gather_seconds
         self.key = key
         self.max_batch = max_batch
         self.timeout = timeout
-        self._queue: queue.Queue[_Item] = queue.Queue()
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-        # The chain head as this process last wrote it (only the writer thread touches it).
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()  # guards _pending and _leading
+        self._pending: list[_Slot] = []
+        self._leading = False
+        # The chain head as this process last wrote it (only the leader reads and sets it).
         self._head: tuple[int, str] | None = None
 
     def append(self, entry: AuditEntry) -> int:
         """Append one entry; return its seq once committed, or raise AuditUnavailableError."""
-        self._ensure_thread()
-        done: Future[int] = Future()
-        self._queue.put((entry, done))
-        try:
-            return done.result(self.timeout)
-        except FutureTimeout:
-            raise AuditUnavailableError("Writing the audit record timed out.") from None
-        except HubError as exc:
-            raise AuditUnavailableError() from exc
-
-    def _ensure_thread(self) -> None:
-        if self._pid == os.getpid():
-            return
+        if self._pid != os.getpid():
+            self._reset()  # after a fork: the parent's lock and queue are not ours
+        slot = _Slot(entry)
         with self._lock:
-            if self._pid != os.getpid():
-                # After a fork the parent's thread does not exist here: start our own.
-                self._queue = queue.Queue()
-                self._head = None
-                threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
-                self._pid = os.getpid()
+            self._pending.append(slot)
+            if not self._leading:
+                self._leading = slot.lead = True
+        if not slot.lead and not slot.wake.wait(self.timeout):
+            with self._lock:
+                if not slot.lead and slot in self._pending:
+                    self._pending.remove(slot)  # so that it is never written after our error
+                    raise AuditUnavailableError("Writing the audit record timed out.")
+            # Promoted just now, or in a batch being written (bounded by the lock timeout).
+            slot.wake.wait(self.timeout)
+        if slot.lead and slot.seq is None and slot.error is None:
+            self._lead()
+        if slot.seq is not None:
+            return slot.seq
+        if slot.error is None:
+            raise AuditUnavailableError("Writing the audit record timed out.")
+        raise AuditUnavailableError() from slot.error
 
-    def _run(self) -> None:
-        last_size = 1
-        while True:
-            batch = [self._queue.get()]
-            # Under concurrency (the last batch had company) wait a moment for the callers
-            # the last commit just released: a fuller batch shares the one commit.
-            deadline = time.monotonic() + (self.gather_seconds if last_size > 1 else 0.0)
-            while len(batch) < self.max_batch:
-                wait = deadline - time.monotonic()
-                try:
-                    batch.append(
-                        self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
-                    )
-                except queue.Empty:
-                    break
-            last_size = len(batch)
-            try:
-                self._commit(batch)
-            except HubError:
-                # One bad entry must not sink the others: retry them one by one.
-                for item in batch:
-                    try:
-                        self._commit([item])
-                    except HubError as exc:
-                        log.error("audit append failed: %s", exc.detail)
-                        item[1].set_exception(exc)
-
-    def _commit(self, batch: list[_Item]) -> None:
-        entries = [entry for entry, _ in batch]
+    def _lead(self) -> None:
+        """Commit the waiting entries (the leader's own among them), then pass the lead on."""
+        with self._lock:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
         try:
-            with self.db.transaction() as conn:
-                seqs, head = service.append_many(
-                    conn, entries, key=self.key, expected_head=self._head
-                )
+            self._write(batch)
+        finally:
+            with self._lock:
+                if self._pending:
+                    first = self._pending[0]
+                    first.lead = True
+                    first.wake.set()
+                else:
+                    self._leading = False
+
+    def _write(self, batch: list[_Slot]) -> None:
+        try:
+            self._commit(batch)
+        except ValidationError:
+            # One bad entry (a NUL character, say) must not sink the others: one by one.
+            for slot in batch:
+                try:
+                    self._commit([slot])
+                except HubError as exc:
+                    log.error("audit append failed: %s", exc.detail)
+                    slot.finish(error=exc)
+        except BaseException as exc:  # the whole batch failed: nobody waits for it
+            log.error("audit append of %d records failed: %s", len(batch), exc)
+            for slot in batch:
+                slot.finish(error=exc)
+            if not isinstance(exc, HubError):
+                raise
+
+    def _commit(self, batch: list[_Slot]) -> None:
+        try:
+            seqs, self._head = service.append_committed(
+                self.db,
+                [slot.entry for slot in batch],
+                key=self.key,
+                expected_head=self._head,
+                lock_timeout=self.timeout,
+            )
         except BaseException:
             self._head = None  # unknown now: the next batch reads the head under its lock
             raise
-        self._head = head
-        for (_, done), seq in zip(batch, seqs, strict=True):
-            done.set_result(seq)
+        for slot, seq in zip(batch, seqs, strict=True):
+            slot.finish(seq)

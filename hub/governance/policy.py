@@ -2,8 +2,9 @@
 
 Plugged into the datasets runtime as its ``QueryPolicy``. Grants are read from PostgreSQL
 on every call (one round trip, no cache), so a revoked or expired grant refuses the very
-next call in every worker. Quotas are counted with an atomic upsert in a short transaction
-of their own, so that concurrent calls of one app do not queue behind each other.
+next call in every worker. Quotas are counted with one atomic upsert committed on its own,
+so that concurrent calls of one app do not queue behind each other. The audit record is
+appended by a group-committing ``AuditWriter``.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class GovernancePolicy:
         else:
             notes["subject_value"] = service.subject_value_of(subject, params)
         if grant.daily_quota is not None:
-            with self.db.transaction() as counter:
+            with self.db.autocommit() as counter:  # one round trip, not a transaction
                 counted = service.count_call(counter, grant)
             if counted is None:
                 raise QuotaExceededError(

@@ -233,3 +233,37 @@ def test_two_writers_with_stale_heads_still_make_one_chain(db):
         (first if i % 2 else second).append(entry(i))
     result = verify(db)
     assert result.ok and result.checked == 6
+
+
+def test_a_held_chain_head_makes_appends_fail_in_time_and_none_is_written_late(db, db_url):
+    import time
+
+    writer = AuditWriter(db, KEY, timeout=0.5)
+    writer.append(entry(0))  # the writer now knows the head: its next append is one statement
+    holder = psycopg2.connect(db_url)
+    results: list[object] = []
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT 1 FROM audit_head WHERE id FOR UPDATE")  # a stuck session
+
+        def run(n):
+            try:
+                results.append(writer.append(entry(n)))
+            except AuditUnavailableError as exc:
+                results.append(exc)
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=run, args=(n,)) for n in (1, 2, 3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        took = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert all(isinstance(r, AuditUnavailableError) for r in results) and len(results) == 3
+    assert took < 3, took
+    assert writer.append(entry(4)) == 2  # nothing refused earlier was written after all
+    result = verify(db)
+    assert result.ok and result.checked == 2
