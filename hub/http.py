@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import psycopg2
+import psycopg2.extensions
 from flask import Flask, Response, current_app, g, json, request
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +21,7 @@ from hub.logs import request_id_var
 log = logging.getLogger("hub.http")
 
 PROBLEM_TYPE_BASE = "https://lgsp.gov.vn/problems/"
+_IDLE = psycopg2.extensions.TRANSACTION_STATUS_IDLE
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 
 SECURITY_HEADERS = {
@@ -45,10 +47,35 @@ def database() -> Database:
 
 def get_conn() -> Connection:
     """The request's connection; its transaction commits when the request succeeds."""
-    if "conn" not in g:
-        g.conn = database().acquire()
-    conn: Connection = g.conn
+    conn: Connection | None = g.get("conn")
+    if conn is None:
+        conn = database().acquire()
+        if g.get("autocommit"):
+            conn.autocommit = True
+        g.conn = conn
     return conn
+
+
+def autocommit() -> None:
+    """Let each statement of this request commit by itself, with no BEGIN/COMMIT round trips.
+
+    Only for endpoints that read, or write a single statement: there is no request
+    transaction left to roll back when they fail.
+    """
+    g.autocommit = True
+    conn: Connection | None = g.get("conn")
+    if conn is not None and conn.info.transaction_status == _IDLE:
+        conn.autocommit = True
+
+
+def _release(conn: Connection, *, broken: bool = False) -> None:
+    # The pool hands out connections in transaction mode: undo autocommit first.
+    if not broken and conn.autocommit:
+        try:
+            conn.autocommit = False
+        except psycopg2.Error:
+            broken = True
+    database().release(conn, broken=broken)
 
 
 def request_id() -> str:
@@ -155,19 +182,18 @@ def _before() -> None:
 def _after(response: Response) -> Response:
     conn = g.pop("conn", None)
     if conn is not None:
-        db = database()
         if g.get("rollback") or response.status_code >= 400:
-            db.release(conn)
+            _release(conn)
         else:
             try:
                 conn.commit()
             except Exception as exc:  # noqa: BLE001 - any commit failure must not look like success
-                db.release(conn, broken=True)
+                _release(conn, broken=True)
                 log.warning("commit failed: %s", type(exc).__name__)
                 err = DatabaseUnavailableError("The change could not be saved.")
                 response = problem(err.status, err.title, err.detail, code=err.code, origin="hub")
             else:
-                db.release(conn)
+                _release(conn)
     response.headers["X-Request-Id"] = request_id()
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -189,7 +215,7 @@ def _teardown(exc: BaseException | None) -> None:
     conn = g.pop("conn", None)
     if conn is not None:
         # Only reached when the response was never built (an error escaped every handler).
-        database().release(conn, broken=True)
+        _release(conn, broken=True)
     token = g.pop("token", None)
     if token is not None:
         request_id_var.reset(token)

@@ -107,14 +107,13 @@ class HubAuthorizationServer(AuthorizationServer):
         if user is None:
             # A client_credentials request writes nothing but this event: it need not wait
             # for the disk (a crash may lose the last fraction of a second of such events).
-            with conn.cursor() as cur:
-                cur.execute("SET LOCAL synchronous_commit TO OFF")
             events.record(
                 conn,
                 "token.issued",
                 client_id=client.client_id,
                 ip=_ip(),
                 detail={"grant_type": "client_credentials", "scope": scope, "jti": jti},
+                durable=False,
             )
             return
         parent: RefreshToken | None = request.refresh_token

@@ -161,6 +161,39 @@ def test_request_transaction_commits_on_success_and_rolls_back_on_error(app, db)
         assert [row[0] for row in cur.fetchall()] == ["test:ok"]
 
 
+def test_autocommit_requests_hand_back_transactional_connections(app, db):
+    from hub.http import autocommit, get_conn
+
+    @app.post("/quick/<word>")
+    def quick(word):
+        autocommit()
+        with get_conn().cursor() as cur:
+            cur.execute(
+                "INSERT INTO hub_meta (key, value) VALUES (%s, '1'::jsonb)", (f"test:{word}",)
+            )
+        if word == "fail":
+            raise ConflictError("nope")  # the row is written already: nothing to roll back
+        return {"in_transaction": get_conn().info.transaction_status != 0}
+
+    @app.post("/write/<word>")
+    def write(word):
+        with get_conn().cursor() as cur:
+            cur.execute(
+                "INSERT INTO hub_meta (key, value) VALUES (%s, '1'::jsonb)", (f"test:{word}",)
+            )
+        raise ConflictError("nope")
+
+    client = app.test_client()
+    assert client.post("/quick/a").get_json() == {"in_transaction": False}
+    assert client.post("/quick/fail").status_code == 409
+    # The same pooled connection next serves a request that must roll back as a whole.
+    assert client.post("/write/rolled-back").status_code == 409
+    with db.transaction() as conn, conn.cursor() as cur:
+        assert conn.autocommit is False
+        cur.execute("SELECT key FROM hub_meta WHERE key LIKE 'test:%%' ORDER BY key")
+        assert [row[0] for row in cur.fetchall()] == ["test:a", "test:fail"]
+
+
 def test_unique_violations_become_conflicts_by_constraint(db):
     from hub.db import execute, register_constraint
 

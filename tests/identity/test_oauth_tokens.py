@@ -229,6 +229,15 @@ def test_client_credentials(client: FlaskClient, db: Database, settings: Setting
         auth=(agency.client_id, "not-the-secret"),
     )
     assert wrong.status_code == 401 and wrong.get_json()["error"] == "invalid_client"
+    with db.transaction() as conn:
+        issued = fetch_all(
+            conn,
+            "SELECT detail FROM auth_events WHERE kind = 'token.issued' AND client_id = %(c)s",
+            {"c": agency.client_id},
+        )
+    assert len(issued) == 2
+    assert {e["detail"]["jti"] for e in issued} >= {claims["jti"], verified.jti}
+    assert all(e["detail"]["grant_type"] == "client_credentials" for e in issued)
 
 
 def test_client_secret_post(client: FlaskClient, db: Database, settings: Settings) -> None:
