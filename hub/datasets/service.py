@@ -55,11 +55,16 @@ def scope_for(dataset_id: str) -> str:
 class QueryPolicy(Protocol):
     """The governance seam: decides what a query may see and records how every query ended.
 
-    ``decide`` runs after the scope, purpose and params checks and before the upstream is
+    ``rules_query`` names what the policy reads, fetched with the dataset in one round
+    trip; ``decide`` runs after the scope and purpose checks and before the upstream is
     asked; ``record`` runs exactly once per query that reached a dataset (found, not found,
     refused or failed) before anything is returned: if it raises, the caller gets that
     error and no data.
     """
+
+    def rules_query(self, caller: Caller, dataset_id: str) -> tuple[str, dict[str, Any]] | None:
+        """A scalar SQL expression and its named parameters whose value ``decide`` gets as
+        ``rules`` (None: nothing to read)."""
 
     def decide(
         self,
@@ -68,6 +73,7 @@ class QueryPolicy(Protocol):
         caller: Caller,
         definition: DatasetDefinition,
         params: Mapping[str, Any],
+        rules: Any,
     ) -> FieldDecision:
         """Return the fields (and params) the query may use; raise a HubError to refuse it."""
 
@@ -89,6 +95,9 @@ class QueryPolicy(Protocol):
 class PermitAllPolicy:
     """Every field to every caller holding the dataset scope; nothing recorded."""
 
+    def rules_query(self, caller: Caller, dataset_id: str) -> None:
+        """Nothing to read."""
+
     def decide(
         self,
         conn: Connection,
@@ -96,6 +105,7 @@ class PermitAllPolicy:
         caller: Caller,
         definition: DatasetDefinition,
         params: Mapping[str, Any],
+        rules: Any,
     ) -> FieldDecision:
         """Permit every field."""
         return FieldDecision()
@@ -448,8 +458,8 @@ def query_dataset(
     query of an existing dataset is handed to the policy's ``record`` exactly once, before
     anything is returned.
     """
-    ds = store.get(conn, dataset_id)
     policy = runtime.policy
+    ds, rules = store.get_with(conn, dataset_id, policy.rules_query(caller, dataset_id))
     definition: DatasetDefinition | None = None
     decision = FieldDecision()
     outcome = QueryOutcome("failed", "internal_error")
@@ -465,7 +475,9 @@ def query_dataset(
         if not isinstance(params, Mapping):
             raise errors.InvalidParamsError({"params": ["Must be an object."]})
         # The policy first: on behalf of a person it fills in the subject's own params.
-        decision = policy.decide(conn, caller=caller, definition=definition, params=params)
+        decision = policy.decide(
+            conn, caller=caller, definition=definition, params=params, rules=rules
+        )
         try:
             validate_params(
                 runtime.params_schema(ds),

@@ -16,12 +16,15 @@ class UnknownDatasetError(NotFoundError):
     title = "Unknown dataset"
 
 
-_SELECT_DATASETS = """
-SELECT d.id, d.enabled, d.current_version, d.created_at,
-       v.definition, v.checksum, v.loaded_at, v.loaded_by
-FROM datasets d
-JOIN dataset_versions v ON v.dataset_id = d.id AND v.version = d.current_version
-"""
+_COLUMNS = (
+    "d.id, d.enabled, d.current_version, d.created_at,"
+    " v.definition, v.checksum, v.loaded_at, v.loaded_by"
+)
+_FROM = (
+    " FROM datasets d"
+    " JOIN dataset_versions v ON v.dataset_id = d.id AND v.version = d.current_version"
+)
+_SELECT_DATASETS = f"SELECT {_COLUMNS}{_FROM}"
 
 
 def _dataset(row: dict[str, Any]) -> Dataset:
@@ -34,6 +37,26 @@ def get(conn: Connection, dataset_id: str) -> Dataset:
     if found is None:
         raise UnknownDatasetError(f"There is no dataset {dataset_id!r}.", dataset=dataset_id)
     return found
+
+
+def get_with(
+    conn: Connection, dataset_id: str, also: tuple[str, dict[str, Any]] | None
+) -> tuple[Dataset, Any]:
+    """Like ``get``, and in the same round trip the value of ``also``: a scalar SQL
+    expression with its named parameters (how a query policy reads its rules)."""
+    if also is None:
+        return get(conn, dataset_id), None
+    expression, params = also
+    row = fetch_one(
+        conn,
+        # `expression` is SQL written by the hub (never user input); its values are bound.
+        f"SELECT {_COLUMNS}, ({expression}) AS also{_FROM} WHERE d.id = %(id)s",  # noqa: S608
+        {**params, "id": dataset_id},
+    )
+    if row is None:
+        raise UnknownDatasetError(f"There is no dataset {dataset_id!r}.", dataset=dataset_id)
+    also_value = row.pop("also")
+    return _dataset(row), also_value
 
 
 def find_by_id(conn: Connection, dataset_id: str) -> Dataset | None:

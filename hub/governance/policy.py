@@ -1,10 +1,10 @@
 """The governance policy behind every data query: grant, purpose, subject, consent, quota, audit.
 
 Plugged into the datasets runtime as its ``QueryPolicy``. Grants are read from PostgreSQL
-on every call (one round trip, no cache), so a revoked or expired grant refuses the very
-next call in every worker. Quotas are counted with one atomic upsert committed on its own,
-so that concurrent calls of one app do not queue behind each other. The audit record is
-appended by a group-committing ``AuditWriter``.
+on every call (no cache; in the same round trip as the dataset itself), so a revoked or
+expired grant refuses the very next call in every worker. Quotas are counted with one
+atomic upsert committed on its own, so that concurrent calls of one app do not queue
+behind each other. The audit record is appended by a group-committing ``AuditWriter``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ class GovernancePolicy:
         self.settings = settings
         self.writer = writer or AuditWriter(db, audit_service.chain_key(settings))
 
+    def rules_query(self, caller: Caller, dataset_id: str) -> tuple[str, dict[str, Any]]:
+        """The grant and subject mapping, read with the dataset in one round trip."""
+        return store.QUERY_RULES_SQL, store.query_rules_params(caller.client_id, dataset_id)
+
     def decide(
         self,
         conn: Connection,
@@ -42,10 +46,11 @@ class GovernancePolicy:
         caller: Caller,
         definition: DatasetDefinition,
         params: Mapping[str, Any],
+        rules: Any,
     ) -> FieldDecision:
         """Refuse without an active grant, for another purpose, subject or without consent;
         count the quota; return the permitted fields."""
-        grant, subject = store.load_query_rules(conn, caller.client_id, definition.id)
+        grant, subject = store.query_rules(rules)
         now = service.utcnow()
         if grant is None or grant.state(now) != "active":
             state = grant.state(now) if grant is not None else "missing"

@@ -86,20 +86,26 @@ def find_live_grant(conn: Connection, client_id: str, dataset_id: str) -> Grant 
     return Grant.from_row(row) if row else None
 
 
-def load_query_rules(
-    conn: Connection, client_id: str, dataset_id: str
-) -> tuple[Grant | None, Subject | None]:
-    """In one round trip: the client's unrevoked grant and the dataset's subject mapping."""
-    row = fetch_one(
-        conn,
-        "SELECT (SELECT to_jsonb(g) FROM grants g WHERE g.client_id = %(c)s"
-        "        AND g.dataset_id = %(d)s AND g.revoked_at IS NULL) AS grant_row,"
-        " (SELECT to_jsonb(s) FROM dataset_subjects s WHERE s.dataset_id = %(d)s) AS subject",
-        {"c": client_id, "d": dataset_id},
-    )
-    assert row is not None
-    grant = _grant_from_json(row["grant_row"]) if row["grant_row"] else None
-    s = row["subject"]
+# The grant and subject mapping a query needs, read in the same round trip as the dataset
+# itself (see hub.datasets.store.get_with): one JSON value, parsed by `query_rules`.
+QUERY_RULES_SQL = (
+    "jsonb_build_object("
+    "'grant', (SELECT to_jsonb(g) FROM grants g WHERE g.client_id = %(rules_client)s"
+    " AND g.dataset_id = %(rules_dataset)s AND g.revoked_at IS NULL),"
+    " 'subject', (SELECT to_jsonb(s) FROM dataset_subjects s"
+    " WHERE s.dataset_id = %(rules_dataset)s))"
+)
+
+
+def query_rules_params(client_id: str, dataset_id: str) -> dict[str, Any]:
+    """The parameters of QUERY_RULES_SQL."""
+    return {"rules_client": client_id, "rules_dataset": dataset_id}
+
+
+def query_rules(value: dict[str, Any]) -> tuple[Grant | None, Subject | None]:
+    """The client's unrevoked grant and the dataset's subject mapping, from QUERY_RULES_SQL."""
+    grant = _grant_from_json(value["grant"]) if value.get("grant") else None
+    s = value.get("subject")
     subject = Subject(s["dataset_id"], s["kind"], dict(s["params"])) if s else None
     return grant, subject
 
