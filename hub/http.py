@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 import psycopg2
@@ -37,6 +37,9 @@ SECURITY_HEADERS = {
         "object-src 'none'"
     ),
 }
+
+
+_DEFAULT_HEADERS = tuple((name, name.lower(), value) for name, value in SECURITY_HEADERS.items())
 
 
 def database() -> Database:
@@ -173,7 +176,7 @@ def _unexpected(exc: Exception) -> Response:
 
 def _before() -> None:
     given = request.headers.get("X-Request-Id", "")
-    rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    rid = given if _REQUEST_ID.match(given) else secrets.token_hex(16)
     g.request_id = rid
     g.started = time.perf_counter()
     g.token = request_id_var.set(rid)
@@ -194,13 +197,15 @@ def _after(response: Response) -> Response:
                 response = problem(err.status, err.title, err.detail, code=err.code, origin="hub")
             else:
                 _release(conn)
-    response.headers["X-Request-Id"] = request_id()
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if current_app.config.get("LGSP_HTTPS"):
-        response.headers.setdefault(
-            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-        )
+    headers = response.headers
+    headers["X-Request-Id"] = request_id()
+    # One pass over the headers instead of a scan per setdefault (this runs on every response).
+    present = {name.lower() for name, _ in headers.items()}
+    for name, lower, value in _DEFAULT_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
+    if current_app.config.get("LGSP_HTTPS") and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
     metrics.observe(
         endpoint,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -25,10 +27,22 @@ LATENCY = Histogram(
 )
 
 
+# The labelled children of the two metrics above, looked up once per (endpoint, method,
+# status) instead of on every request. Bounded: odd methods from clients could grow it.
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_MAX_CHILDREN = 2000
+
+
 def observe(endpoint: str, method: str, status: int, seconds: float) -> None:
     """Count one finished request."""
-    REQUESTS.labels(endpoint, method, str(status)).inc()
-    LATENCY.labels(endpoint, method).observe(seconds)
+    key = (endpoint, method, status)
+    pair = _children.get(key)
+    if pair is None:
+        pair = (REQUESTS.labels(endpoint, method, str(status)), LATENCY.labels(endpoint, method))
+        if len(_children) < _MAX_CHILDREN:
+            _children[key] = pair
+    pair[0].inc()
+    pair[1].observe(seconds)
 
 
 def render(multiprocess_mode: bool) -> tuple[bytes, str]:
