@@ -100,7 +100,7 @@ class Client(ClientMixin):
 
 def hash_secret(pepper: bytes, secret: str) -> str:
     """HMAC-SHA256 of a client secret, keyed with the hub's pepper (hex)."""
-    return hmac.new(pepper, secret.encode("utf-8"), "sha256").hexdigest()
+    return hmac.digest(pepper, secret.encode("utf-8"), "sha256").hex()
 
 
 @dataclass(frozen=True)
