@@ -1,6 +1,7 @@
 """Latency the hub adds to POST /query, beside a bare Flask app, under the same gunicorn settings.
 
     .venv/bin/python bench/query_bench.py [--requests 10000] [--concurrency 20] [--workers 4]
+                                          [--threads N]
 
 In one run: a fast canned SOAP upstream (the population WSDL, one recorded answer) under
 gunicorn; `lgsp serve` with the dan-cu dataset pointing at it; a bare Flask app returning
@@ -201,11 +202,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="LGSP_THREADS for the hub and the bare app"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="lgsp-bench-"))
     procs: list[subprocess.Popen[bytes]] = []
     pg_dir = tmp / "pg"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("LGSP_")}
+    if args.threads is not None:
+        base_env["LGSP_THREADS"] = str(args.threads)
     try:
         db_url = os.environ.get("LGSP_DATABASE_URL") or embedded.ensure_server(pg_dir)
         wsdl_file, answer_file = capture(tmp)

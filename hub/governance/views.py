@@ -22,6 +22,7 @@ from hub.errors import PermissionDeniedError, ValidationError
 from hub.governance import schemas, service
 from hub.governance.models import Principal
 from hub.http import database, get_conn
+from identity.oauth.scopes import GOVERNANCE_SCOPE, MY_DATA_SCOPE
 from identity.oauth.tokens import AccessClaims, InvalidTokenError, verify_access_token
 
 bp = Blueprint("governance", __name__)
@@ -40,7 +41,16 @@ def _settings() -> Settings:
     return settings
 
 
-def _claims() -> AccessClaims:
+class ScopeRequiredError(PermissionDeniedError):
+    """The token was not issued for this API (its client did not ask for the scope)."""
+
+    code = "insufficient_scope"
+    title = "Insufficient scope"
+
+
+def _claims(scope: str) -> AccessClaims:
+    """The verified token of a signed-in person, issued with ``scope``: a token an agency
+    app got for its own purposes never doubles as the person's key to these APIs."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -48,11 +58,13 @@ def _claims() -> AccessClaims:
     claims = verify_access_token(get_conn(), token.strip(), settings=_settings())
     if claims.account_id is None:
         raise UserTokenRequiredError()
+    if scope not in claims.scopes:
+        raise ScopeRequiredError(f"The access token lacks the scope {scope}.", scope=scope)
     return claims
 
 
 def _principal() -> Principal:
-    claims = _claims()
+    claims = _claims(GOVERNANCE_SCOPE)
     assert claims.account_id is not None
     return service.principal_for_account(
         get_conn(),
@@ -335,7 +347,7 @@ def audit_csv() -> Response:
 @bp.get("/api/v1/me/data-access")
 def my_data_access() -> Response:
     """Every access to the signed-in citizen's data: when, app, dataset, purpose, fields."""
-    claims = _claims()
+    claims = _claims(MY_DATA_SCOPE)
     assert claims.account_id is not None
     found = service.list_data_access(get_conn(), settings=_settings(), account_id=claims.account_id)
     response = jsonify(data_access=[a.to_dict() for a in found])
@@ -346,7 +358,7 @@ def my_data_access() -> Response:
 @bp.get("/api/v1/me/data-consents")
 def my_data_consents() -> Response:
     """The signed-in citizen's data consents."""
-    claims = _claims()
+    claims = _claims(MY_DATA_SCOPE)
     assert claims.account_id is not None
     consents = service.list_data_consents(get_conn(), claims.account_id)
     response = jsonify(data_consents=[c.to_dict() for c in consents])
@@ -357,7 +369,7 @@ def my_data_consents() -> Response:
 @bp.post("/api/v1/me/data-consents/<consent_id>/withdraw")
 def my_data_consent_withdraw(consent_id: str) -> Response:
     """Withdraw a data consent: the app's next call is refused."""
-    claims = _claims()
+    claims = _claims(MY_DATA_SCOPE)
     assert claims.account_id is not None
     service.withdraw_data_consent(
         get_conn(), settings=_settings(), account_id=claims.account_id, consent_id=consent_id

@@ -6,8 +6,23 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+#: The admin API (/api/admin/v1) in the name of the signed-in staff member, and the
+#: citizen's own data-use APIs (/api/v1/me): only for clients registered with them.
+GOVERNANCE_SCOPE = "governance"
+MY_DATA_SCOPE = "my_data"
+
 #: Scopes that concern a signed-in person (not allowed for client_credentials).
-USER_SCOPES = ("openid", "profile", "pid", "email", "phone", "organization", "offline_access")
+USER_SCOPES = (
+    "openid",
+    "profile",
+    "pid",
+    "email",
+    "phone",
+    "organization",
+    "offline_access",
+    GOVERNANCE_SCOPE,
+    MY_DATA_SCOPE,
+)
 DATASET_SCOPE = re.compile(r"^dataset:[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 #: Claims released by each scope (OIDC Core §5.4, plus ``pid`` and ``org``).
@@ -143,6 +158,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "oauth_scope_offline_access": {
         "vi": "Tiếp tục truy cập khi bạn đã đăng xuất khỏi cổng (cho đến khi bạn rút lại).",
         "en": "Keep access after you sign out of the hub (until you withdraw it).",
+    },
+    "oauth_scope_governance": {
+        "vi": "Thay mặt bạn quản trị chia sẻ dữ liệu (quyền, yêu cầu, nhật ký) theo vai trò "
+        "của bạn.",
+        "en": "Administer data sharing (grants, requests, the audit log) in your name, as your "
+        "roles allow.",
+    },
+    "oauth_scope_my_data": {
+        "vi": "Xem ai đã dùng dữ liệu của bạn, và quản lý (rút lại) sự đồng ý chia sẻ dữ liệu.",
+        "en": "See who used your data, and manage (withdraw) your data-sharing consents.",
     },
     "oauth_scope_dataset": {
         "vi": "Dữ liệu «{dataset}» về bạn, theo quyền đã được cấp.",

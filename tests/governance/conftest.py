@@ -241,7 +241,7 @@ def bearer(db: Database, settings: Settings, agency: App) -> Callable[..., dict[
     """Authorization headers with a signed-in person's token (acr 2 unless told)."""
 
     def headers(account_id: str, *, acr: int = 2) -> dict[str, str]:
-        token = user_token(db, settings, agency.client_id, account_id, "openid", acr=acr)
+        token = user_token(db, settings, agency.client_id, account_id, "openid governance", acr=acr)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

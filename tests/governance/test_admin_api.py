@@ -306,3 +306,17 @@ def test_admin_api_grant_lifecycle_and_validation(
     old = api.get(f"{ADMIN}/grants/{first['id']}", headers=admin).get_json()
     assert old["state"] == "revoked" and old["revoke_reason"] == "superseded"
     assert api.get(f"{ADMIN}/grants/not-a-uuid", headers=admin).status_code == 404
+
+
+def test_a_signed_in_token_without_the_governance_scope_is_refused(
+    api: FlaskClient, agency: App, staff: dict[str, str], db: Database, settings: Settings
+) -> None:
+    # The admin signs in to an agency app: that app's token must not act as the admin.
+    from tests.governance.conftest import user_token
+
+    token = user_token(db, settings, agency.client_id, staff["admin"], "openid profile", acr=2)
+    for method, url in (("get", f"{ADMIN}/grants"), ("get", f"{ADMIN}/audit")):
+        response = getattr(api, method)(url, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 403, url
+        assert response.get_json()["code"] == "insufficient_scope"
+        assert response.get_json()["scope"] == "governance"

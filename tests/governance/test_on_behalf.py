@@ -100,11 +100,18 @@ def test_consent_api_for_the_citizen(
     an = people["citizen_level1"]
     grant(db, settings, agency.client_id, "dan-cu")
     consent_id = consent(db, settings, an, agency.client_id)
-    token = user_token(db, settings, agency.client_id, an, "openid dataset:dan-cu")
+    token = user_token(db, settings, agency.client_id, an, "openid dataset:dan-cu my_data")
     headers = {"Authorization": f"Bearer {token}"}
     listed = api.get("/api/v1/me/data-consents", headers=headers).get_json()["data_consents"]
     assert listed[0]["id"] == consent_id and listed[0]["text_shown"] == CONSENT_TEXT
-    other = user_token(db, settings, agency.client_id, people["citizen_level2"], "openid")
+    # An app's token for the data alone is not the citizen's key to his consents.
+    data_only = user_token(db, settings, agency.client_id, an, "openid dataset:dan-cu")
+    refused = api.post(
+        f"/api/v1/me/data-consents/{consent_id}/withdraw",
+        headers={"Authorization": f"Bearer {data_only}"},
+    )
+    assert refused.status_code == 403 and refused.get_json()["code"] == "insufficient_scope"
+    other = user_token(db, settings, agency.client_id, people["citizen_level2"], "openid my_data")
     stolen = api.post(
         f"/api/v1/me/data-consents/{consent_id}/withdraw",
         headers={"Authorization": f"Bearer {other}"},
@@ -173,7 +180,13 @@ def test_who_used_my_data(
     assert query(api, "dan-cu", AN, token=portal.token(), purpose="1.001234").status_code == 200
     assert query(api, "dan-cu", OTHER, token=portal.token()).status_code == 200
     assert query(api, "dan-cu", AN, token=portal.token(), purpose="9.999").status_code == 403
-    token = user_token(db, settings, portal.client_id, an, "openid")
+    signed_in = user_token(db, settings, portal.client_id, an, "openid")
+    without_scope = api.get(
+        "/api/v1/me/data-access", headers={"Authorization": f"Bearer {signed_in}"}
+    )
+    assert without_scope.status_code == 403
+    assert without_scope.get_json()["code"] == "insufficient_scope"
+    token = user_token(db, settings, portal.client_id, an, "openid my_data")
     response = api.get("/api/v1/me/data-access", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     [seen] = response.get_json()["data_access"]
