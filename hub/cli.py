@@ -19,7 +19,7 @@ from hub.config import Settings
 from hub.datasets.cli import datasets
 from hub.db import Database
 from hub.errors import ConfigError, HubError
-from hub.governance.cli import grants, requests_group, roles
+from hub.governance.cli import grants, holidays, requests_group, roles
 from identity.cli_accounts import accounts, orgs
 from identity.cli_oauth import clients, keys
 
@@ -206,7 +206,7 @@ def demo(ctx: click.Context, port: int, host: str, data_dir: Path | None, worker
         sys.exit(run_gunicorn(settings, database.url, workers=workers, extra_env=extra_env))
 
 
-for _group in (accounts, orgs, clients, keys, audit, grants, requests_group, roles):
+for _group in (accounts, orgs, clients, keys, audit, grants, holidays, requests_group, roles):
     cli.add_command(_group)
 cli.add_command(datasets)
 

@@ -1,4 +1,4 @@
-"""``lgsp grants``, ``lgsp requests`` and ``lgsp roles``: governance from the command line.
+"""``lgsp grants``, ``requests``, ``roles`` and ``holidays``: governance from the command line.
 
 The operator at the command line acts with every right; each action is audited under the
 name ``cli:<login name>``.
@@ -7,7 +7,7 @@ name ``cli:<login name>``.
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import click
@@ -336,3 +336,59 @@ def roles_show(ctx: click.Context, pin: str) -> None:
     """Show an account's roles, agencies and apps."""
     with database_of(ctx).transaction() as conn:
         emit_json(service.describe_roles(conn, account_id=_account_id(conn, pin)))
+
+
+@click.group()
+def holidays() -> None:
+    """Public holidays: the days that access requests' "2 working days" skip."""
+
+
+def _day(value: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+@holidays.command("list")
+@click.option("--year", type=click.IntRange(1900, 2200), help="The year (default: this year).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def holidays_list(ctx: click.Context, year: int | None, as_json: bool) -> None:
+    """Every weekday off in a year: fixed by law, declared, or moved from a weekend."""
+    year = year or datetime.now(service.VN_TZ).year
+    with database_of(ctx).transaction() as conn:
+        calendar = service.holiday_calendar(conn, year)
+    if as_json:
+        emit_json([d.to_dict() for d in calendar])
+        return
+    for d in calendar:
+        click.echo(f"{d.day.isoformat()}  {d.day.strftime('%a')}  {d.source:8}  {d.name_vi}")
+
+
+@holidays.command("add")
+@click.argument("day")
+@click.option("--name", "name_vi", required=True, help="Vietnamese name, e.g. 'Tết Nguyên đán'.")
+@click.option("--name-en", default="", help="English name.")
+@click.pass_context
+def holidays_add(ctx: click.Context, day: str, name_vi: str, name_en: str) -> None:
+    """Declare a public holiday on DAY (YYYY-MM-DD), as the government announced it."""
+    when = _day(day)
+    settings = settings_of(ctx).with_demo_secret()
+    with database_of(ctx).transaction() as conn:
+        service.declare_holiday(
+            conn, actor=_operator(), settings=settings, day=when, name_vi=name_vi, name_en=name_en
+        )
+    click.echo(f"declared {when.isoformat()}: {name_vi.strip()}")
+
+
+@holidays.command("remove")
+@click.argument("day")
+@click.pass_context
+def holidays_remove(ctx: click.Context, day: str) -> None:
+    """Withdraw the holiday declared on DAY (YYYY-MM-DD)."""
+    when = _day(day)
+    settings = settings_of(ctx).with_demo_secret()
+    with database_of(ctx).transaction() as conn:
+        service.remove_holiday(conn, actor=_operator(), settings=settings, day=when)
+    click.echo(f"removed {when.isoformat()}")

@@ -126,3 +126,20 @@ REFUSE = RefuseSchema()
 ROLE = RoleSchema()
 CLIENT_DEVELOPER = ClientDeveloperSchema()
 AUDIT_QUERY = AuditQuerySchema()
+
+
+class HolidayYearSchema(Schema):
+    """Query of GET /holidays."""
+
+    year = fields.Integer(load_default=None, validate=validate.Range(1900, 2200))
+
+
+class HolidaySchema(Schema):
+    """Body of PUT /holidays/{day}."""
+
+    name_vi = fields.String(required=True, validate=validate.Length(1, 200))
+    name_en = fields.String(load_default="", validate=validate.Length(0, 200))
+
+
+HOLIDAY_YEAR = HolidayYearSchema()
+HOLIDAY = HolidaySchema()

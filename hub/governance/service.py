@@ -699,23 +699,120 @@ def _account_pin(conn: Connection, account_id: str) -> str | None:
 # Access requests
 
 
+def days_off(start: date, end: date, declared: Iterable[date] = ()) -> frozenset[date]:
+    """The weekdays between ``start`` and ``end`` (inclusive) on which nobody works.
+
+    The fixed-date holidays and the ``declared`` ones (lunar and yearly, from the
+    ``public_holidays`` table); a holiday that falls on a weekend is taken on the next
+    working day (Labour Code 2019, art. 111).
+    """
+    first = start - timedelta(days=14)  # a weekend holiday just before moves into range
+    holidays = set(declared)
+    for year in range(first.year, end.year + 1):
+        holidays.update(date(year, month, day) for month, day in FIXED_HOLIDAYS)
+    off = {h for h in holidays if first <= h <= end}
+    for holiday in sorted(off):
+        if holiday.weekday() >= 5:
+            moved = holiday + timedelta(days=1)
+            while moved.weekday() >= 5 or moved in off:
+                moved += timedelta(days=1)
+            off.add(moved)
+    return frozenset(d for d in off if start <= d <= end and d.weekday() < 5)
+
+
+def _declared_near(conn: Connection, when: datetime) -> list[date]:
+    """The declared holidays around ``when``: enough for any due date computed from it."""
+    day = when.astimezone(VN_TZ).date()
+    rows = store.declared_holidays(conn, day - timedelta(days=14), day + timedelta(days=90))
+    return [row["day"] for row in rows]
+
+
 def due_at(
     submitted_at: datetime,
     *,
     working_days: int = ANSWER_WORKING_DAYS,
-    holidays: frozenset[tuple[int, int]] = FIXED_HOLIDAYS,
+    declared: Iterable[date] = (),
 ) -> datetime:
     """The end (23:59:59, Asia/Ho_Chi_Minh) of the n-th working day after submission.
 
-    Saturdays, Sundays and the fixed-date public holidays are not working days.
+    Saturdays, Sundays and public holidays (see ``days_off``) are not working days.
     """
     day = submitted_at.astimezone(VN_TZ).date()
+    off = days_off(day, day + timedelta(days=working_days * 3 + 30), declared)
     counted = 0
     while counted < working_days:
         day += timedelta(days=1)
-        if day.weekday() < 5 and (day.month, day.day) not in holidays:
+        if day.weekday() < 5 and day not in off:
             counted += 1
     return datetime.combine(day, time(23, 59, 59), VN_TZ)
+
+
+@dataclass(frozen=True)
+class DayOff:
+    """A weekday off in a year's calendar, and why."""
+
+    day: date
+    name_vi: str
+    name_en: str
+    source: str  # "fixed", "declared" or "moved" (a weekend holiday taken on this day)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "day": self.day.isoformat(),
+            "name_vi": self.name_vi,
+            "name_en": self.name_en,
+            "source": self.source,
+        }
+
+
+_FIXED_NAMES = {
+    (1, 1): ("Tết Dương lịch", "New Year's Day"),
+    (4, 30): ("Ngày Chiến thắng", "Reunification Day"),
+    (5, 1): ("Ngày Quốc tế lao động", "International Labour Day"),
+    (9, 2): ("Quốc khánh", "National Day"),
+}
+
+
+def holiday_calendar(conn: Connection, year: int) -> list[DayOff]:
+    """Every weekday off in ``year``: fixed, declared, and moved from a weekend."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    declared = {h["day"]: h for h in store.declared_holidays(conn, start - timedelta(14), end)}
+    out = []
+    for day in sorted(days_off(start, end, declared)):
+        if day in declared:
+            row = declared[day]
+            out.append(DayOff(day, row["name_vi"], row["name_en"], "declared"))
+        elif (day.month, day.day) in _FIXED_NAMES:
+            out.append(DayOff(day, *_FIXED_NAMES[(day.month, day.day)], "fixed"))
+        else:
+            out.append(DayOff(day, "Nghỉ bù", "Day off in lieu", "moved"))
+    return out
+
+
+def declare_holiday(
+    conn: Connection,
+    *,
+    actor: Principal,
+    settings: Settings,
+    day: date,
+    name_vi: str,
+    name_en: str = "",
+) -> None:
+    """Declare (or rename) a public holiday: new access requests' due dates skip it."""
+    require_any_role(actor, "admin")
+    vi = _text(name_vi, "The Vietnamese name", required=True, limit=200)
+    en = _text(name_en, "The English name", required=False, limit=200) or ""
+    store.upsert_holiday(conn, day=day, name_vi=vi or "", name_en=en)
+    _audit(conn, settings, actor, "holiday.declared", detail={"day": day.isoformat(), "name": vi})
+
+
+def remove_holiday(conn: Connection, *, actor: Principal, settings: Settings, day: date) -> None:
+    """Withdraw a declared holiday (the fixed-date ones are the law's, not ours)."""
+    require_any_role(actor, "admin")
+    if not store.delete_holiday(conn, day):
+        raise NotFoundError(f"No public holiday is declared on {day.isoformat()}.")
+    _audit(conn, settings, actor, "holiday.removed", detail={"day": day.isoformat()})
 
 
 _CONTACT = re.compile(r"^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$")
@@ -761,7 +858,7 @@ def submit_access_request(
         requested_by=actor.actor,
         requester_account_id=actor.account_id,
         submitted_at=submitted,
-        due_at=due_at(submitted),
+        due_at=due_at(submitted, declared=_declared_near(conn, submitted)),
     )
     store.insert_event(
         conn,

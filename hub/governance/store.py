@@ -584,3 +584,31 @@ def list_data_access(
         {"h": subject_hashes, "since": since, "limit": limit},
     )
     return [DataAccess(**{**r, "fields": tuple(r["fields"])}) for r in rows]
+
+
+# Public holidays declared by the government year by year (lunar ones among them)
+
+
+def declared_holidays(conn: Connection, start: date, end: date) -> list[dict[str, Any]]:
+    """Declared holidays between two days (inclusive), by day."""
+    return fetch_all(
+        conn,
+        "SELECT day, name_vi, name_en FROM public_holidays"
+        " WHERE day BETWEEN %(start)s AND %(end)s ORDER BY day",
+        {"start": start, "end": end},
+    )
+
+
+def upsert_holiday(conn: Connection, *, day: date, name_vi: str, name_en: str) -> None:
+    """Declare a holiday, or rename the one declared on that day."""
+    execute(
+        conn,
+        "INSERT INTO public_holidays (day, name_vi, name_en) VALUES (%(day)s, %(vi)s, %(en)s)"
+        " ON CONFLICT (day) DO UPDATE SET name_vi = excluded.name_vi, name_en = excluded.name_en",
+        {"day": day, "vi": name_vi, "en": name_en},
+    )
+
+
+def delete_holiday(conn: Connection, day: date) -> bool:
+    """Withdraw a declared holiday; False when none was declared that day."""
+    return execute(conn, "DELETE FROM public_holidays WHERE day = %(day)s", {"day": day}) == 1

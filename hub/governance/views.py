@@ -8,7 +8,7 @@ service function and dump its result.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -281,8 +281,48 @@ def client_developers_add(client_id: str) -> tuple[Response, int]:
 @bp.get(f"{ADMIN}/procedures")
 def procedures() -> Response:
     """The administrative procedures a purpose may name (any signed-in person)."""
-    _claims()
+    _claims(GOVERNANCE_SCOPE)
     return jsonify(procedures=service.list_procedures(get_conn()))
+
+
+@bp.get(f"{ADMIN}/holidays")
+def holidays_list() -> Response:
+    """Every weekday off in a year (``year``, default this one), and why."""
+    _claims(GOVERNANCE_SCOPE)
+    year = _load(schemas.HOLIDAY_YEAR, request.args.to_dict()).get("year") or _now().year
+    calendar = service.holiday_calendar(get_conn(), year)
+    return jsonify(year=year, days_off=[d.to_dict() for d in calendar])
+
+
+@bp.put(f"{ADMIN}/holidays/<day>")
+def holidays_declare(day: str) -> Response:
+    """Declare (or rename) a public holiday (admin)."""
+    actor = _principal()
+    body = _body(schemas.HOLIDAY)
+    service.declare_holiday(
+        get_conn(),
+        actor=actor,
+        settings=_settings(),
+        day=_day(day),
+        name_vi=body["name_vi"],
+        name_en=body.get("name_en") or "",
+    )
+    return jsonify(day=day, name_vi=body["name_vi"].strip())
+
+
+@bp.delete(f"{ADMIN}/holidays/<day>")
+def holidays_remove(day: str) -> Response:
+    """Withdraw a declared public holiday (admin)."""
+    actor = _principal()
+    service.remove_holiday(get_conn(), actor=actor, settings=_settings(), day=_day(day))
+    return jsonify(removed=day)
+
+
+def _day(value: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationError("The day is a date: YYYY-MM-DD.") from None
 
 
 def _audit_query() -> tuple[Any, int, int]:
