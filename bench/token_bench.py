@@ -6,6 +6,10 @@
 2. Full sign-in round trips (authorize → password → code → token) per second.
 3. Introspection requests per second.
 
+Besides requests per second, each row gives the CPU time per request of the server (all its
+processes), of PostgreSQL and of the load generator (Linux /proc): on a small, shared
+machine these say more than the rates, which move with whatever else runs.
+
     .venv/bin/python bench/token_bench.py [--n 3000] [--c 20] [--rounds 2] [--no-peer]
 
 Not part of the test suite. Everything runs on 127.0.0.1 and stops by itself.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -96,6 +101,60 @@ def node(script: Path, env: dict[str, str], *, cwd: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def tree_cpu(root: int | None) -> float | None:
+    """CPU seconds (user + system) used so far by a process and its living descendants."""
+    if root is None or not Path("/proc").is_dir():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    own: dict[int, float] = {}
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        own[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += own.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def measured(
+    script: Path,
+    env: dict[str, str],
+    *,
+    requests_: int,
+    server: int | None,
+    postgres: int | None = None,
+) -> dict[str, Any]:
+    """Run a load script; add the CPU milliseconds per request of server, PostgreSQL, load."""
+    before = [tree_cpu(server), tree_cpu(postgres)]
+    gen_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    row = node(script, env, cwd=BENCH)
+    gen_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = [tree_cpu(server), tree_cpu(postgres)]
+    for key, b, a in zip(("cpu_server_ms", "cpu_pg_ms"), before, after, strict=True):
+        if a is not None and b is not None:
+            row[key] = round(1000 * (a - b) / requests_, 3)
+    gen = (gen_after.ru_utime - gen_before.ru_utime) + (gen_after.ru_stime - gen_before.ru_stime)
+    row["cpu_gen_ms"] = round(1000 * gen / requests_, 3)
+    return row
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The embedded PostgreSQL's postmaster, from its pid file."""
+    try:
+        return int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def lgsp(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "hub.cli", *args],
@@ -157,7 +216,7 @@ def seed(url: str, users: int, env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def start_peer(stack: ExitStack, tmp: Path, env: dict[str, str]) -> str:
+def start_peer(stack: ExitStack, tmp: Path, env: dict[str, str]) -> tuple[str, int]:
     """The reference provider (node-oidc-provider, JWT access tokens) on a free port."""
     peer = tmp / "peer"
     shutil.copytree(PEER_SOURCE, peer)
@@ -185,12 +244,14 @@ def start_peer(stack: ExitStack, tmp: Path, env: dict[str, str]) -> str:
         )
     )
     wait_http(f"http://127.0.0.1:{port}/.well-known/openid-configuration", proc=proc)
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{port}", proc.pid
 
 
 def table(title: str, rows: list[dict[str, Any]]) -> str:
     cols = ("label", "requests", "concurrency", "errors", "rps", "p50_ms", "p95_ms", "p99_ms")
+    cols += ("cpu_server_ms", "cpu_pg_ms", "cpu_gen_ms")
     heads = ("server / test", "requests", "C", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms")
+    heads += ("cpu srv", "cpu pg", "cpu gen")
     cells = [[str(r.get(c, "")) for c in cols] for r in rows]
     widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(heads)]
 
@@ -216,6 +277,7 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip the reference provider")
     args = parser.parse_args()
 
+    from hub.config import Settings
     from identity import passwords
 
     tmp = Path(tempfile.mkdtemp(prefix="lgsp-bench-"))
@@ -255,12 +317,21 @@ def main() -> None:
             )
         )
         wait_http(f"{hub}/readyz", proc=serve)
-        peer = None if args.no_peer else start_peer(stack, tmp, env)
+        peer, peer_pid = (None, None) if args.no_peer else start_peer(stack, tmp, env)
+        postgres = postmaster_pid(tmp / "data")
 
         cc, code = clients["cc"], clients["code"]
         token_script = PEER_SOURCE / "bench-token.mjs"
         targets = [
-            ("hub (lgsp serve)", f"{hub}/oauth2/token", cc["client_id"], cc["client_secret"], SCOPE)
+            (
+                "hub (lgsp serve)",
+                f"{hub}/oauth2/token",
+                cc["client_id"],
+                cc["client_secret"],
+                SCOPE,
+                serve.pid,
+                postgres,
+            )
         ]
         if peer:
             targets.append(
@@ -270,10 +341,12 @@ def main() -> None:
                     "peer-cc",
                     "peer-cc-secret",
                     "api:read",
+                    peer_pid,
+                    None,
                 )
             )
         token_rows = []
-        for label, token_url, cid, secret, scope in targets:
+        for label, token_url, cid, secret, scope, _, _ in targets:
             log(f"warm-up: {label}")
             node(
                 token_script,
@@ -289,9 +362,9 @@ def main() -> None:
                 cwd=BENCH,
             )
         for round_no in range(1, args.rounds + 1):
-            for label, token_url, cid, secret, scope in targets:
+            for label, token_url, cid, secret, scope, pid, pg in targets:
                 log(f"token endpoint, round {round_no}: {label}")
-                row = node(
+                row = measured(
                     token_script,
                     {
                         **env,
@@ -302,7 +375,9 @@ def main() -> None:
                         "N": str(args.n),
                         "C": str(args.c),
                     },
-                    cwd=BENCH,
+                    requests_=args.n,
+                    server=pid,
+                    postgres=pg,
                 )
                 row["label"] = f"{label} #{round_no}"
                 token_rows.append(row)
@@ -315,7 +390,7 @@ def main() -> None:
             auth=(cc["client_id"], cc["client_secret"]),
             timeout=10,
         ).json()["access_token"]
-        introspection = node(
+        introspection = measured(
             BENCH / "introspect-bench.mjs",
             {
                 **env,
@@ -326,14 +401,16 @@ def main() -> None:
                 "N": str(args.introspect_n),
                 "C": str(args.c),
             },
-            cwd=BENCH,
+            requests_=args.introspect_n,
+            server=serve.pid,
+            postgres=postgres,
         )
         introspection["label"] = "hub introspection"
         results["introspection"] = introspection
 
         log("sign-in round trips …")
         users = [{"pin": pin_for(i), "password": PASSWORD} for i in range(args.users)]
-        signin = node(
+        signin = measured(
             BENCH / "signin-bench.mjs",
             {
                 **env,
@@ -345,7 +422,9 @@ def main() -> None:
                 "N": str(args.signin_n),
                 "C": str(args.signin_c),
             },
-            cwd=BENCH,
+            requests_=args.signin_n,
+            server=serve.pid,
+            postgres=postgres,
         )
         signin["label"] = "authorize→password→code→token"
         results["signin"] = signin
@@ -354,7 +433,9 @@ def main() -> None:
             "iterations": passwords.TIME_COST,
             "parallelism": passwords.PARALLELISM,
         }
-        results["hub_workers"] = int(env.get("LGSP_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
+        hub_settings = Settings.from_env(env)
+        results["hub_workers"] = hub_settings.workers
+        results["hub_threads"] = hub_settings.threads
 
     print()
     print(
@@ -377,7 +458,9 @@ def main() -> None:
     )
     print()
     print(
-        f"hub: lgsp serve with {results['hub_workers']} gunicorn workers on {os.cpu_count()} cores"
+        f"hub: lgsp serve with {results['hub_workers']} gunicorn workers of "
+        f"{results['hub_threads']} threads on {os.cpu_count()} cores; cpu srv / pg / gen: CPU ms "
+        "per request (per round trip for sign-in) of the server, PostgreSQL, the load generator"
     )
     print(json.dumps(results, ensure_ascii=False))
 
