@@ -16,7 +16,7 @@ from hub.config import Settings
 from hub.datasets import errors, openapi, service
 from hub.datasets.schemas import HEADER_TOKEN, MAX_QUERY_BODY, QUERY_BODY, unusable_text
 from hub.datasets.service import DatasetRuntime, QueryPolicy
-from hub.http import get_conn, request_id
+from hub.http import autocommit, get_conn, request_id
 from identity.oauth.tokens import AccessClaims, verify_access_token
 
 bp = Blueprint("datasets", __name__)
@@ -52,6 +52,9 @@ def describe(dataset_id: str) -> Response:
 @bp.post("/api/v1/datasets/<dataset_id>/query")
 def query(dataset_id: str) -> Response:
     """Look a record up in the dataset's upstream (RFC 6750 bearer token, X-Purpose)."""
+    # The request only reads (the audit record and the quota count commit on their own
+    # connections): no BEGIN/COMMIT round trips.
+    autocommit()
     conn = get_conn()
     claims = _bearer_claims(conn)
     org = claims.org.get("tax_code") if claims.org else None
