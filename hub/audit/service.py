@@ -85,27 +85,45 @@ def append_many(
     return [row[0] for row in rows], (rows[-1][0], rows[-1][3])
 
 
-def append_committed(
+Appended = tuple[list[int], tuple[int, str]]  # the records' seqs, and the new head
+
+
+def _appended(rows: list[tuple[int, str, str, str]]) -> Appended:
+    return [row[0] for row in rows], (rows[-1][0], rows[-1][3])
+
+
+def append_at_head(
     db: Database,
     entries: list[AuditEntry],
     *,
     key: bytes,
-    expected_head: tuple[int, str] | None = None,
+    head: tuple[int, str],
     lock_timeout: float = 10.0,
-) -> tuple[list[int], tuple[int, str]]:
-    """Append records and commit them; return their seqs and the new head.
+) -> Appended | None:
+    """Append and commit in one round trip if ``head`` (what this process last wrote) is
+    still the chain's head; None, with nothing written, when another writer moved it."""
+    rows = _chain(entries, head, key)
+    with db.autocommit() as conn:
+        if store.append_if_head(conn, head, rows, lock_timeout=lock_timeout):
+            return _appended(rows)
+    return None
 
-    When this process wrote the head last (``expected_head``) that is one statement in
-    autocommit: a single round trip. Otherwise the head is locked and read first. Waiting
-    for the head lock longer than ``lock_timeout`` seconds fails (a HubError).
+
+def append_locked(
+    db: Database, entries: list[AuditEntry], *, key: bytes, lock_timeout: float = 10.0
+) -> Appended:
+    """Append and commit in two round trips: lock and read the head, then write and commit.
+
+    Waiting for the head lock longer than ``lock_timeout`` seconds fails (a HubError).
     """
-    if expected_head is not None:
-        rows = _chain(entries, expected_head, key)
-        with db.autocommit() as conn:
-            if store.append_if_head(conn, expected_head, rows, lock_timeout=lock_timeout):
-                return [row[0] for row in rows], (rows[-1][0], rows[-1][3])
-    with db.transaction() as conn:
-        return append_many(conn, entries, key=key, lock_timeout=lock_timeout)
+    with db.autocommit() as conn:
+        try:
+            rows = _chain(entries, store.begin_and_lock_head(conn, lock_timeout=lock_timeout), key)
+            store.insert_and_commit(conn, rows)
+        except BaseException:
+            store.rollback_open(conn)
+            raise
+    return _appended(rows)
 
 
 def append(conn: Connection, entry: AuditEntry, *, key: bytes) -> int:

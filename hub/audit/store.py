@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg2.extras
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from hub.audit.models import AuditQuery, AuditRecord
 from hub.db import Connection, fetch_all, fetch_one
@@ -42,6 +43,45 @@ def insert_many(conn: Connection, rows: list[tuple[int, str, str, str]]) -> None
         cur.execute(
             "UPDATE audit_head SET seq = %s, hash = %s WHERE id", (rows[-1][0], rows[-1][3])
         )
+
+
+def begin_and_lock_head(conn: Connection, *, lock_timeout: float = 10.0) -> tuple[int, str]:
+    """On an autocommit connection, in one round trip: open a transaction, lock the head
+    (waiting at most ``lock_timeout`` seconds) and read it. End with ``insert_and_commit``."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "BEGIN; SET LOCAL lock_timeout = %s;"
+            " SELECT seq, hash FROM audit_head WHERE id FOR UPDATE",
+            (_ms(lock_timeout),),
+        )
+        row = cur.fetchone()
+    assert row is not None, "audit_head row missing"
+    return row[0], row[1]
+
+
+def insert_and_commit(conn: Connection, rows: list[tuple[int, str, str, str]]) -> None:
+    """After ``begin_and_lock_head``, in one round trip: store the rows, move the head to the
+    last, and commit."""
+    with conn.cursor() as cur:
+        # The head's values are mogrified (an integer and a hex digest: no % in them).
+        move = cur.mogrify(
+            "UPDATE audit_head SET seq = %s, hash = %s WHERE id", (rows[-1][0], rows[-1][3])
+        ).decode()
+        psycopg2.extras.execute_values(
+            cur,
+            "INSERT INTO audit_log (seq, content, prev_hash, hash) VALUES %s; "  # noqa: S608
+            + move
+            + "; COMMIT",
+            rows,
+            page_size=len(rows),
+        )
+
+
+def rollback_open(conn: Connection) -> None:
+    """End a transaction left open on an autocommit connection (after a failure)."""
+    if not conn.closed and conn.info.transaction_status != TRANSACTION_STATUS_IDLE:
+        with conn.cursor() as cur:
+            cur.execute("ROLLBACK")
 
 
 def append_if_head(

@@ -30,6 +30,10 @@ class AuditUnavailableError(HubError):
     title = "Audit unavailable"
 
 
+#: Batches that take the lock at once after the one-statement append found the head moved.
+FAST_PATH_PAUSE = 16
+
+
 class _Slot:
     """One caller's entry and how its append ended (or that the caller now leads)."""
 
@@ -62,8 +66,10 @@ class AuditWriter:
         self._lock = threading.Lock()  # guards _pending and _leading
         self._pending: list[_Slot] = []
         self._leading = False
-        # The chain head as this process last wrote it (only the leader reads and sets it).
+        # The chain head as this process last wrote it, and how many batches more go
+        # straight to the lock since another process last moved it (only the leader).
         self._head: tuple[int, str] | None = None
+        self._skip_fast = 0
 
     def append(self, entry: AuditEntry) -> int:
         """Append one entry; return its seq once committed, or raise AuditUnavailableError."""
@@ -124,16 +130,25 @@ class AuditWriter:
                 raise
 
     def _commit(self, batch: list[_Slot]) -> None:
+        entries = [slot.entry for slot in batch]
         try:
-            seqs, self._head = service.append_committed(
-                self.db,
-                [slot.entry for slot in batch],
-                key=self.key,
-                expected_head=self._head,
-                lock_timeout=self.timeout,
-            )
+            done = None
+            if self._head is not None and not self._skip_fast:
+                done = service.append_at_head(
+                    self.db, entries, key=self.key, head=self._head, lock_timeout=self.timeout
+                )
+                if done is None:
+                    # Another process writes too: go straight to the lock for a while.
+                    self._skip_fast = FAST_PATH_PAUSE
+            elif self._skip_fast:
+                self._skip_fast -= 1
+            if done is None:
+                done = service.append_locked(
+                    self.db, entries, key=self.key, lock_timeout=self.timeout
+                )
         except BaseException:
             self._head = None  # unknown now: the next batch reads the head under its lock
             raise
+        seqs, self._head = done
         for slot, seq in zip(batch, seqs, strict=True):
             slot.finish(seq)
