@@ -125,6 +125,21 @@ def test_security_headers_on_every_response(client):
         assert r.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_a_view_keeps_its_own_security_headers(app, settings, db):
+    @app.get("/framed")
+    def framed():
+        return "", 200, {"content-security-policy": "frame-ancestors 'self'"}
+
+    r = app.test_client().get("/framed")
+    assert r.headers.getlist("Content-Security-Policy") == ["frame-ancestors 'self'"]
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in r.headers
+
+    https = create_app(settings.replace(base_url="https://hub.example"), db=db)
+    r = https.test_client().get("/healthz")
+    assert r.headers.getlist("Strict-Transport-Security") == ["max-age=31536000; includeSubDomains"]
+
+
 def test_metrics_count_requests_by_endpoint_and_status(client):
     client.get("/healthz")
     client.get("/nowhere")
