@@ -5,9 +5,13 @@ This module is the one edge where psycopg2 errors become hub errors.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import os
+import re
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -226,6 +230,63 @@ def fetch_one(conn: Connection, sql: str, params: Params = None) -> dict[str, An
         cur.execute(sql, params)
         row = cur.fetchone()
         return dict(row) if row is not None else None
+
+
+# Statements prepared on each connection (server-side prepared statements last as long as
+# the session; PREPARE is not undone by a rollback). A connection is used by one thread at
+# a time; the lock only guards the map itself.
+_PREPARED: weakref.WeakKeyDictionary[Connection, set[str]] = weakref.WeakKeyDictionary()
+_PREPARED_LOCK = threading.Lock()
+_NAMED_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+@functools.lru_cache(maxsize=256)
+def _positional(sql: str) -> tuple[str, str, tuple[str, ...]]:
+    """A statement name, the SQL with $n placeholders, and the parameter names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    text = _NAMED_PARAM.sub(number, sql)
+    return "lgsp_" + hashlib.sha256(text.encode()).hexdigest()[:24], text, tuple(names)
+
+
+def _execute_prepared(
+    conn: Connection, cur: Any, sql: str, params: Mapping[str, Any], before: str
+) -> None:
+    name, text, names = _positional(sql)
+    args = [params[n] for n in names]
+    with _PREPARED_LOCK:
+        prepared = _PREPARED.setdefault(conn, set())
+    if name not in prepared:
+        cur.execute(f"PREPARE {name} AS {text}")  # no parameters: nothing interpolated
+        prepared.add(name)
+    call = f"EXECUTE {name} ({', '.join(['%s'] * len(args))})" if args else f"EXECUTE {name}"
+    cur.execute(before + call, args)
+
+
+def fetch_one_prepared(
+    conn: Connection, sql: str, params: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Like ``fetch_one`` for fixed SQL with named parameters, but planned once per
+    connection (a server-side prepared statement): for the hottest queries."""
+    with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        _execute_prepared(conn, cur, sql, params, "")
+        row = cur.fetchone()
+        return dict(row) if row is not None else None
+
+
+def execute_prepared(
+    conn: Connection, sql: str, params: Mapping[str, Any], *, before: str = ""
+) -> int:
+    """Like ``execute``, prepared once per connection; ``before`` is hub-written SQL with
+    no parameters sent in the same round trip (e.g. a SET LOCAL). Returns the row count."""
+    with conn.cursor() as cur:
+        _execute_prepared(conn, cur, sql, params, before)
+        return int(cur.rowcount)
 
 
 def fetch_all(conn: Connection, sql: str, params: Params = None) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import psycopg2.extras
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from hub.audit.models import AuditQuery, AuditRecord
-from hub.db import Connection, fetch_all, fetch_one
+from hub.db import Connection, execute_prepared, fetch_all, fetch_one
 
 
 def _ms(seconds: float) -> int:
@@ -84,6 +84,15 @@ def rollback_open(conn: Connection) -> None:
             cur.execute("ROLLBACK")
 
 
+_APPEND_ONE = (
+    "WITH moved AS (UPDATE audit_head SET seq = %(seq)s::bigint, hash = %(hash)s::text"
+    " WHERE id AND seq = %(head_seq)s::bigint AND hash = %(head_hash)s::text RETURNING 1)"
+    " INSERT INTO audit_log (seq, content, prev_hash, hash)"
+    " SELECT %(seq)s::bigint, %(content)s::text, %(prev_hash)s::text, %(hash)s::text"
+    " WHERE EXISTS (SELECT 1 FROM moved)"
+)
+
+
 def append_if_head(
     conn: Connection,
     expected: tuple[int, str],
@@ -96,6 +105,24 @@ def append_if_head(
     False (nothing written) when another writer moved the head meanwhile. In autocommit the
     lock-timeout prefix and the statement run as one implicit transaction: one round trip.
     """
+    if len(rows) == 1:  # the usual case, when the writer is not busy: planned once
+        (seq, content, prev_hash, digest) = rows[0]
+        return (
+            execute_prepared(
+                conn,
+                _APPEND_ONE,
+                {
+                    "seq": seq,
+                    "content": content,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                    "head_seq": expected[0],
+                    "head_hash": expected[1],
+                },
+                before=f"SET LOCAL lock_timeout = {_ms(lock_timeout)}; ",
+            )
+            == 1
+        )
     with conn.cursor() as cur:
         moved = cur.mogrify(
             "SET LOCAL lock_timeout = %s;"

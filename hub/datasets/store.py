@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.datasets.models import Dataset
-from hub.db import Connection, execute, fetch_all, fetch_one, json_param
+from hub.db import Connection, execute, fetch_all, fetch_one, fetch_one_prepared, json_param
 from hub.errors import NotFoundError
 
 
@@ -45,9 +45,9 @@ def get_with(
     """Like ``get``, and in the same round trip the value of ``also``: a scalar SQL
     expression with its named parameters (how a query policy reads its rules)."""
     if also is None:
-        return get(conn, dataset_id), None
+        also = ("NULL", {})
     expression, params = also
-    row = fetch_one(
+    row = fetch_one_prepared(
         conn,
         # `expression` is SQL written by the hub (never user input); its values are bound.
         f"SELECT {_COLUMNS}, ({expression}) AS also{_FROM} WHERE d.id = %(id)s",  # noqa: S608
