@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import io
@@ -24,6 +25,11 @@ def _derive(settings: Settings, purpose: str) -> bytes:
     base = settings.audit_key or settings.secret_key
     if not base:
         raise ValueError("no LGSP_AUDIT_KEY or LGSP_SECRET_KEY to key the audit log")
+    return _derived(base, purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _derived(base: str, purpose: str) -> bytes:
     return hmac.new(base.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
