@@ -1127,6 +1127,44 @@ def list_data_access(
     )
 
 
+@dataclass(frozen=True)
+class OrganizationDataAccess:
+    """The accesses to one organization's data, as shown to its legal representative."""
+
+    tax_code: str
+    name: str
+    accesses: list[DataAccess]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "tax_code": self.tax_code,
+            "name": self.name,
+            "data_access": [a.to_dict() for a in self.accesses],
+        }
+
+
+def list_organization_data_access(
+    conn: Connection,
+    *,
+    settings: Settings,
+    account_id: str,
+    now: datetime | None = None,
+    limit: int = 500,
+) -> list[OrganizationDataAccess]:
+    """For each organization the account legally represents, every data call that returned
+    its records (found through the keyed hash of its tax code, as for a citizen's PIN)."""
+    out = []
+    for m in orgs_store.list_active_memberships(conn, account_id, now or utcnow()):
+        if m.role != "representative":
+            continue
+        found = store.list_data_access(
+            conn, [audit_service.subject_hash(settings, m.tax_code)], since=None, limit=limit
+        )
+        out.append(OrganizationDataAccess(m.tax_code, m.name, found))
+    return out
+
+
 def list_procedures(conn: Connection) -> list[dict[str, Any]]:
     """The administrative procedures a purpose may name (code, Vietnamese and English name)."""
     return store.list_procedures(conn)

@@ -395,6 +395,19 @@ def my_data_access() -> Response:
     return response
 
 
+@bp.get("/api/v1/me/organizations/data-access")
+def my_organizations_data_access() -> Response:
+    """Every access to the data of the organizations the signed-in person represents."""
+    claims = _claims(MY_DATA_SCOPE)
+    assert claims.account_id is not None
+    found = service.list_organization_data_access(
+        get_conn(), settings=_settings(), account_id=claims.account_id
+    )
+    response = jsonify(organizations=[o.to_dict() for o in found])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/api/v1/me/data-consents")
 def my_data_consents() -> Response:
     """The signed-in citizen's data consents."""

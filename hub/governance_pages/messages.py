@@ -32,6 +32,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Chưa có ứng dụng nào nhận dữ liệu của bạn.",
         "en": "No app has received your data yet.",
     },
+    "gov_org_data_access_title": {
+        "vi": "Ai đã sử dụng dữ liệu của tổ chức «{name}» (mã số thuế {tax_code})",
+        "en": "Who used the data of “{name}” (tax code {tax_code})",
+    },
+    "gov_org_data_access_none": {
+        "vi": "Chưa có ứng dụng nào nhận dữ liệu của tổ chức này.",
+        "en": "No app has received this organization's data yet.",
+    },
     "gov_data_access_page": {
         "vi": "Xem trên trang riêng",
         "en": "Open on a page of its own",

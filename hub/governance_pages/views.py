@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from hub.errors import HubError, NotFoundError, ValidationError
 from hub.governance import service
 from hub.governance import store as governance_store
+from hub.governance.models import DataAccess
 from hub.governance_pages import messages, web
 from hub.http import get_conn
 from identity.accounts import store as account_store
@@ -53,12 +54,19 @@ def _dataset_texts(conn: Any, dataset_ids: set[str]) -> dict[str, tuple[str, dic
 
 
 def load_section(conn: Any, account: Account) -> dict[str, Any]:
-    """The data of the /account section: accesses to the citizen's data, and his consents."""
-    accesses = service.list_data_access(conn, settings=web.settings(), account_id=account.id)
+    """The data of the /account section: accesses to the citizen's data (and to the data of
+    the organizations he represents), and his consents."""
+    settings = web.settings()
+    accesses = service.list_data_access(conn, settings=settings, account_id=account.id)
+    organizations = service.list_organization_data_access(
+        conn, settings=settings, account_id=account.id
+    )
     consents = service.list_data_consents(conn, account.id)
     texts = _dataset_texts(
         conn,
-        {a.dataset_id for a in accesses if a.dataset_id} | {c.dataset_id for c in consents},
+        {a.dataset_id for a in accesses if a.dataset_id}
+        | {a.dataset_id for o in organizations for a in o.accesses if a.dataset_id}
+        | {c.dataset_id for c in consents},
     )
     names = web.procedure_names(conn)
 
@@ -66,20 +74,27 @@ def load_section(conn: Any, account: Account) -> dict[str, Any]:
         labels = texts.get(dataset_id or "", ("", {}))[1]
         return [labels.get(f, f) for f in fields]
 
-    rows = [
-        {
-            "at": a.at,
-            "client": a.client_name or a.client_id or "",
-            "dataset": (texts.get(a.dataset_id or "", (None, {}))[0] or a.dataset_title or "")
-            if a.dataset_id
-            else "",
-            "purpose": a.purpose or "",
-            "purpose_name": names.get(a.purpose or "") or a.purpose_name or "",
-            "fields": fields_of(a.dataset_id, a.fields),
-            "on_behalf": a.on_behalf,
-            "official_id": a.official_id,
-        }
-        for a in accesses
+    def rows_of(found: list[DataAccess]) -> list[dict[str, Any]]:
+        return [
+            {
+                "at": a.at,
+                "client": a.client_name or a.client_id or "",
+                "dataset": (texts.get(a.dataset_id or "", (None, {}))[0] or a.dataset_title or "")
+                if a.dataset_id
+                else "",
+                "purpose": a.purpose or "",
+                "purpose_name": names.get(a.purpose or "") or a.purpose_name or "",
+                "fields": fields_of(a.dataset_id, a.fields),
+                "on_behalf": a.on_behalf,
+                "official_id": a.official_id,
+            }
+            for a in found
+        ]
+
+    rows = rows_of(accesses)
+    org_rows = [
+        {"tax_code": o.tax_code, "name": o.name, "accesses": rows_of(o.accesses)}
+        for o in organizations
     ]
     consent_rows = [
         {
@@ -95,7 +110,7 @@ def load_section(conn: Any, account: Account) -> dict[str, Any]:
         }
         for c in consents
     ]
-    return {"accesses": rows, "consents": consent_rows}
+    return {"accesses": rows, "organizations": org_rows, "consents": consent_rows}
 
 
 @bp.get("/account/data-access")

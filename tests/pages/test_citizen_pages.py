@@ -195,3 +195,39 @@ def test_consent_screen_escapes_markup(
     page = browser.get(consent_url(agency.client_id, state=evil)).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&#34;&gt;&lt;script&gt;" in page
+
+
+def test_a_representative_sees_who_used_his_organizations_data(
+    api: FlaskClient,
+    agency: App,
+    db: Database,
+    settings: Settings,
+    people: dict[str, str],
+    sign_in: SignIn,
+) -> None:
+    # An agency looks the demo company up by its tax code (no person involved).
+    grant(db, settings, agency.client_id, "doanh-nghiep", purposes=["2.001610"])
+    looked_up = query(
+        api, "doanh-nghiep", {"ma_so_thue": "0108888888"}, token=agency.token(), purpose="2.001610"
+    )
+    assert looked_up.status_code == 200, looked_up.get_json()
+    binh = people["citizen_level2"]  # its legal representative
+    token = user_token(db, settings, agency.client_id, binh, "openid my_data")
+    [org] = api.get(
+        "/api/v1/me/organizations/data-access", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()["organizations"]
+    assert org["tax_code"] == "0108888888" and org["name"] == "Công ty TNHH Phần mềm Sông Hồng"
+    [seen] = org["data_access"]
+    assert seen["client_id"] == agency.client_id and seen["purpose"] == "2.001610"
+    page = sign_in(binh, acr=2).get("/account/data-access").get_data(as_text=True)
+    assert "Ai đã sử dụng dữ liệu của tổ chức «Công ty TNHH Phần mềm Sông Hồng»" in page
+    assert "(2.001610)" in page
+    # Someone who represents no organization sees no such table.
+    an = people["citizen_level1"]
+    other = user_token(db, settings, agency.client_id, an, "openid my_data")
+    assert (
+        api.get(
+            "/api/v1/me/organizations/data-access", headers={"Authorization": f"Bearer {other}"}
+        ).get_json()["organizations"]
+        == []
+    )
