@@ -17,7 +17,7 @@ from hub.datasets import store as datasets_store
 from hub.db import Connection, fetch_one
 from hub.governance import service, store
 from hub.governance.models import Principal
-from identity import mfa
+from identity import demo_seed, mfa
 from identity.accounts import service as accounts_service
 from identity.accounts import store as accounts_store
 
@@ -206,9 +206,33 @@ def _citizen_trail(conn: Connection, settings: Settings, client_id: str, loaded:
     if seen is not None:
         return
     key = audit_service.chain_key(settings)
-    for purpose, fields, official, ms in (
-        ("1.001234", ("full_name", "birth_date", "permanent_address"), "CB-0001", 41),
-        ("1.004194", ("full_name", "birth_date", "current_address"), "CB-0007", 37),
+    company = audit_service.subject_hash(settings, demo_seed.ORGANIZATION["tax_code"])
+    for subject, dataset_id, purpose, fields, official, ms in (
+        (
+            hashed,
+            "dan-cu",
+            "1.001234",
+            ("full_name", "birth_date", "permanent_address"),
+            "CB-0001",
+            41,
+        ),
+        (
+            hashed,
+            "dan-cu",
+            "1.004194",
+            ("full_name", "birth_date", "current_address"),
+            "CB-0007",
+            37,
+        ),
+        # The company that Trần Thị Bình represents, looked up for a licence.
+        (
+            company,
+            "doanh-nghiep",
+            "2.001610",
+            ("tax_code", "name", "status", "head_office"),
+            None,
+            52,
+        ),
     ):
         audit_service.append(
             conn,
@@ -218,8 +242,8 @@ def _citizen_trail(conn: Connection, settings: Settings, client_id: str, loaded:
                 request_id=f"demo-{purpose}",
                 client_id=client_id,
                 official_id=official,
-                subject_hash=hashed,
-                dataset_id="dan-cu",
+                subject_hash=subject,
+                dataset_id=dataset_id,
                 dataset_version=1,
                 purpose=purpose,
                 fields=fields,
