@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -132,6 +134,19 @@ def app(settings: Settings, db: Database) -> Flask:
 def client(app: Flask) -> FlaskClient:
     """An HTTP client for the app (cookies kept between requests)."""
     return app.test_client()
+
+
+def run_lgsp(
+    env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``lgsp ARGS`` in a subprocess with ``env`` (see ``cli_env``); capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "hub.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def cli_env(db_url: str | None, data_dir: Path, **extra: str) -> dict[str, str]:

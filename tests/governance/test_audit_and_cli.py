@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from flask.testing import FlaskClient
 
 from hub.config import Settings
 from hub.db import Database
-from tests.conftest import cli_env
+from tests.conftest import cli_env, run_lgsp
 from tests.governance.conftest import AN, AN_PIN, OTHER, App, grant, query
 
 ADMIN = "/api/admin/v1"
@@ -116,16 +114,6 @@ def test_csv_cells_cannot_become_formulas() -> None:
     assert _cell("Nguyễn") == "Nguyễn" and _cell(None) == ""
 
 
-def lgsp(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_lgsp_grants_and_audit_verify(
     api: FlaskClient,
     agency: App,
@@ -136,7 +124,7 @@ def test_lgsp_grants_and_audit_verify(
     people: dict[str, str],
 ) -> None:
     env = cli_env(db_url, tmp_path, LGSP_SECRET_KEY=settings.secret_key or "")
-    created = lgsp(
+    created = run_lgsp(
         env,
         "grants",
         "create",
@@ -166,20 +154,22 @@ def test_lgsp_grants_and_audit_verify(
     answer = query(api, "dan-cu", AN, token=token)
     assert set(answer.get_json()["data"]) == {"full_name", "birth_date"}
 
-    listed = lgsp(env, "grants", "list", "--client", agency.client_id)
+    listed = run_lgsp(env, "grants", "list", "--client", agency.client_id)
     assert listed.returncode == 0 and made["id"] in listed.stdout and "active" in listed.stdout
-    bad = lgsp(env, "grants", "create", "--client", agency.client_id, "--dataset", "nope")
+    bad = run_lgsp(env, "grants", "create", "--client", agency.client_id, "--dataset", "nope")
     assert bad.returncode != 0 and "nope" in bad.stderr and "Traceback" not in bad.stderr
-    revoked = lgsp(env, "grants", "revoke", made["id"], "--reason", "kết thúc")
+    revoked = run_lgsp(env, "grants", "revoke", made["id"], "--reason", "kết thúc")
     assert revoked.returncode == 0, revoked.stderr
     assert query(api, "dan-cu", AN, token=token).get_json()["code"] == "not_permitted"
 
-    roles = lgsp(env, "roles", "assign", "--pin", AN_PIN, "--role", "data_owner", "--agency", "C06")
+    roles = run_lgsp(
+        env, "roles", "assign", "--pin", AN_PIN, "--role", "data_owner", "--agency", "C06"
+    )
     assert roles.returncode == 0, roles.stderr
     assert json.loads(roles.stdout)["agencies"] == [{"role": "data_owner", "agency_code": "C06"}]
-    assert lgsp(env, "requests", "list").returncode == 0
+    assert run_lgsp(env, "requests", "list").returncode == 0
 
-    verified = lgsp(env, "audit", "verify")
+    verified = run_lgsp(env, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
     assert "intact" in verified.stdout
 

@@ -4,8 +4,6 @@ from a weekend; `lgsp holidays` and the admin API maintain the declared ones."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,7 +13,7 @@ from flask.testing import FlaskClient
 from hub.config import Settings
 from hub.db import Database
 from hub.governance import service
-from tests.conftest import cli_env
+from tests.conftest import cli_env, run_lgsp
 from tests.governance.conftest import OPERATOR, App
 
 ADMIN = "/api/admin/v1"
@@ -87,30 +85,20 @@ def test_admin_api_declares_and_withdraws_holidays(
     assert api.get(f"{ADMIN}/holidays?year=abc", headers=owner).status_code == 400
 
 
-def lgsp(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_lgsp_holidays(db_url: str, settings: Settings, tmp_path: Path) -> None:
     env = cli_env(db_url, tmp_path, LGSP_SECRET_KEY=settings.secret_key or "")
-    added = lgsp(env, "holidays", "add", "2026-09-01", "--name", "Quốc khánh (nghỉ thêm)")
+    added = run_lgsp(env, "holidays", "add", "2026-09-01", "--name", "Quốc khánh (nghỉ thêm)")
     assert added.returncode == 0, added.stderr
-    listed = lgsp(env, "holidays", "list", "--year", "2026", "--json")
+    listed = run_lgsp(env, "holidays", "list", "--year", "2026", "--json")
     days = {d["day"]: d for d in json.loads(listed.stdout)}
     assert days["2026-09-01"]["name_vi"] == "Quốc khánh (nghỉ thêm)"
     assert days["2026-02-16"]["source"] == "declared"
-    text = lgsp(env, "holidays", "list", "--year", "2026")
+    text = run_lgsp(env, "holidays", "list", "--year", "2026")
     assert "2026-09-01  Tue  declared  Quốc khánh (nghỉ thêm)" in text.stdout
-    removed = lgsp(env, "holidays", "remove", "2026-09-01")
+    removed = run_lgsp(env, "holidays", "remove", "2026-09-01")
     assert removed.returncode == 0, removed.stderr
-    again = lgsp(env, "holidays", "remove", "2026-09-01")
+    again = run_lgsp(env, "holidays", "remove", "2026-09-01")
     assert again.returncode != 0 and "Traceback" not in again.stderr
     assert "No public holiday is declared on 2026-09-01" in again.stderr
-    bad = lgsp(env, "holidays", "add", "1/9/2026", "--name", "x")
+    bad = run_lgsp(env, "holidays", "add", "1/9/2026", "--name", "x")
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr and "Traceback" not in bad.stderr
