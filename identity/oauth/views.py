@@ -144,7 +144,8 @@ def jwks() -> Response:
 @bp.post("/oauth2/token")
 def token() -> Response:
     """The token endpoint (RFC 6749 §3.2)."""
-    if request.form.get("grant_type") == "client_credentials":
+    # Read as Authlib reads it (query string first), so that it picks this very grant.
+    if request.values.get("grant_type") == "client_credentials":
         # Reads, a signature and one event row: nothing that needs a request transaction.
         autocommit()
     _ensure_keys()

@@ -240,6 +240,26 @@ def test_client_credentials(client: FlaskClient, db: Database, settings: Setting
     assert all(e["detail"]["grant_type"] == "client_credentials" for e in issued)
 
 
+def test_the_grant_type_is_read_once_query_string_first(
+    client: FlaskClient, db: Database, settings: Settings
+) -> None:
+    # The view chooses autocommit for client_credentials by reading grant_type the way
+    # Authlib does: a code exchange in disguise must not run without its transaction.
+    agency = backend(db, settings)
+    response = client.post(
+        "/oauth2/token?grant_type=authorization_code",
+        data={"grant_type": "client_credentials"},
+        auth=agency.auth,
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "unauthorized_client"
+    with db.transaction() as conn:
+        issued = fetch_all(
+            conn, "SELECT 1 FROM auth_events WHERE client_id = %(c)s", {"c": agency.client_id}
+        )
+    assert issued == []
+
+
 def test_client_secret_post(client: FlaskClient, db: Database, settings: Settings) -> None:
     agency = backend(db, settings, auth_method="client_secret_post")
     response = client.post(
