@@ -7,7 +7,11 @@ In one run: a fast canned SOAP upstream (the population WSDL, one recorded answe
 gunicorn; `lgsp serve` with the dan-cu dataset pointing at it; a bare Flask app returning
 the same JSON under `hub.gunicorn_conf`; the same load (N requests, C client processes)
 against the upstream itself, the hub, and the bare app. Prints p50/p99/throughput, the
-hub's added latency, RSS per hub worker after the run, and the cost of the zeep call.
+hub's added latency, RSS per hub worker after the run, and the cost of the zeep call. The
+hub's own time per request as its Server-Timing header reports it (everything but the
+ministry call, measured inside the worker, so without waiting for a free worker) is shown
+beside, as `server_timing_hub_*`: it is not the target's measure, which is taken at the
+client.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -110,17 +115,23 @@ def _ctx() -> Any:
     return Context(request_id="bench-0001", purpose="1.001234", calling_agency="bench")
 
 
-def _worker(job: tuple[str, dict[str, str], bytes, int]) -> list[float]:
+_HUB_TIMING = re.compile(r"\bhub;dur=([\d.]+)")
+
+
+def _worker(job: tuple[str, dict[str, str], bytes, int]) -> tuple[list[float], list[float]]:
     url, headers, body, count = job
     session = requests.Session()
-    out = []
+    out, own = [], []
     for _ in range(count):
         started = time.perf_counter()
         response = session.post(url, data=body, headers=headers, timeout=30)
         out.append(time.perf_counter() - started)
         if response.status_code != 200:
             raise RuntimeError(f"{url}: HTTP {response.status_code}: {response.text[:300]}")
-    return out
+        timing = _HUB_TIMING.search(response.headers.get("Server-Timing", ""))
+        if timing:
+            own.append(float(timing.group(1)))
+    return out, own
 
 
 def load(
@@ -131,14 +142,19 @@ def load(
         started = time.perf_counter()
         results = pool.map(_worker, [(url, headers, body, per)] * clients)
         wall = time.perf_counter() - started
-    lat = sorted(x for r in results for x in r)
-    return {
+    lat = sorted(x for r, _ in results for x in r)
+    own = sorted(x for _, o in results for x in o)
+    out = {
         "requests": len(lat),
         "p50_ms": 1000 * lat[len(lat) // 2],
         "p99_ms": 1000 * lat[int(len(lat) * 0.99)],
         "mean_ms": 1000 * statistics.fmean(lat),
         "rps": len(lat) / wall,
     }
+    if own:  # the hub's Server-Timing: its own work, without the ministry call or queueing
+        out["server_timing_hub_p50_ms"] = own[len(own) // 2]
+        out["server_timing_hub_p99_ms"] = own[int(len(own) * 0.99)]
+    return out
 
 
 def worker_rss(master_pid: int) -> list[float]:

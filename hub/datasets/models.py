@@ -76,6 +76,7 @@ class QueryAnswer:
     status: str
     data: dict[str, Any] | None
     meta: dict[str, Any] = field(default_factory=dict)
+    upstream_ms: float | None = None  # time spent waiting for the upstream (not in the body)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON body."""

@@ -522,6 +522,7 @@ def query_dataset(
             "cached": result.cached,
             "fields_withheld": list(decision.withheld),
         },
+        upstream_ms=outcome.upstream_ms,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +53,7 @@ def describe(dataset_id: str) -> Response:
 @bp.post("/api/v1/datasets/<dataset_id>/query")
 def query(dataset_id: str) -> Response:
     """Look a record up in the dataset's upstream (RFC 6750 bearer token, X-Purpose)."""
+    started = time.perf_counter()
     # The request only reads (the audit record and the quota count commit on their own
     # connections): no BEGIN/COMMIT round trips.
     autocommit()
@@ -74,7 +76,20 @@ def query(dataset_id: str) -> Response:
     )
     response = jsonify(answer.to_dict())
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Server-Timing"] = _server_timing(started, answer.upstream_ms)
     return response
+
+
+def _server_timing(started: float, upstream_ms: float | None) -> str:
+    """Where the time went (W3C Server-Timing), so that a caller can tell who was slow: the
+    upstream call (with building and reading its messages) and the rest of the hub's work
+    (token, grant, audit)."""
+    total = (time.perf_counter() - started) * 1000
+    upstream = upstream_ms or 0.0
+    return (
+        f'upstream;dur={upstream:.2f};desc="ministry call", '
+        f'hub;dur={max(total - upstream, 0.0):.2f};desc="token, grant, audit"'
+    )
 
 
 @bp.get("/api/openapi.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -73,6 +74,12 @@ def test_population_found_and_context_reaches_the_soap_headers(
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
+    # Where the time went: the ministry call, and the hub's own work.
+    timing = re.fullmatch(
+        r'upstream;dur=([\d.]+);desc="ministry call", hub;dur=([\d.]+);desc="token, grant, audit"',
+        response.headers["Server-Timing"],
+    )
+    assert timing and float(timing.group(1)) > 0 and float(timing.group(2)) > 0
     body = response.get_json()
     assert body["status"] == "found"
     assert body["data"]["full_name"] == "Nguyễn Văn An"
