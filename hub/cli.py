@@ -155,7 +155,9 @@ def run_gunicorn(
 @cli.command()
 @click.option("--bind", help="HOST:PORT to listen on (default LGSP_BIND or 127.0.0.1:5000).")
 @click.option(
-    "--workers", type=click.IntRange(1, 256), help="Worker processes (default 2×cores+1)."
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="Worker processes (default: one per core, at least 2).",
 )
 @click.pass_context
 def serve(ctx: click.Context, bind: str | None, workers: int | None) -> None:

@@ -29,7 +29,8 @@ class Settings:
     secret_key: str | None = None
     log_level: str = "INFO"
     bind: str = "127.0.0.1:5000"
-    workers: int = field(default_factory=lambda: 2 * (os.cpu_count() or 1) + 1)
+    # One process per core: more only add switching (each has LGSP_THREADS threads).
+    workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
     threads: int = 4
     graceful_timeout: int = 30
     request_timeout: int = 30
