@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os.path
 import re
 from collections.abc import Mapping
@@ -353,7 +354,7 @@ class DatasetDefinition:
         """Return the top-level output fields that hold sensitive personal data."""
         return tuple(f.name for f in self.response.fields if _any_sensitive(f))
 
-    @property
+    @functools.cached_property
     def field_names(self) -> tuple[str, ...]:
         """Return the names of the top-level output fields."""
         return tuple(f.name for f in self.response.fields)

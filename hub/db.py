@@ -259,8 +259,10 @@ def _execute_prepared(
 ) -> None:
     name, text, names = _positional(sql)
     args = [params[n] for n in names]
-    with _PREPARED_LOCK:
-        prepared = _PREPARED.setdefault(conn, set())
+    prepared = _PREPARED.get(conn)
+    if prepared is None:
+        with _PREPARED_LOCK:
+            prepared = _PREPARED.setdefault(conn, set())
     if name not in prepared:
         cur.execute(f"PREPARE {name} AS {text}")  # no parameters: nothing interpolated
         prepared.add(name)

@@ -41,11 +41,11 @@ def chain_key(settings: Settings) -> bytes:
 def subject_hash(settings: Settings, pin: str) -> str:
     """A keyed hash of a personal identification number: findable, but not reversible."""
     key = _derive(settings, "lgsp-audit-subject-v1")
-    return hmac.new(key, pin.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, pin.encode(), "sha256").hex()
 
 
 def _link(key: bytes, prev_hash: str, content: str) -> str:
-    return hmac.new(key, f"{prev_hash}|{content}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{prev_hash}|{content}".encode(), "sha256").hex()
 
 
 def canonical_content(entry: AuditEntry, *, seq: int, at: datetime) -> str:
