@@ -108,6 +108,7 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
             ("/console/clients", "con_nav_clients"),
             ("/console/organizations", "con_nav_organizations"),
             ("/console/accounts", "con_nav_accounts"),
+            ("/console/holidays", "con_nav_holidays"),
         ]
     return items
 
@@ -630,6 +631,82 @@ def accounts_list() -> Response:
         accounts=accounts_store.list_accounts(conn, limit=1000),
         agencies=store.list_staff_agencies(conn),
     )
+
+
+# Public holidays
+
+
+def _holidays_page(principal: Principal, year: int, status: int = 200, **context: Any) -> Response:
+    return _page(
+        "console/holidays.html",
+        principal,
+        status,
+        year=year,
+        days=service.holiday_calendar(get_conn(), year),
+        **context,
+    )
+
+
+def _year(value: str | None) -> int:
+    text = web.clean(value, 4)
+    if text.isdigit() and 1900 <= int(text) <= 2200:
+        return int(text)
+    return datetime.now(service.VN_TZ).year
+
+
+@bp.get("/holidays")
+def holidays_list() -> Response:
+    """A year's days off, and the form to declare one (administrators)."""
+    entered = _enter("admin")
+    if isinstance(entered, Response):
+        return entered
+    return _holidays_page(entered[1], _year(request.args.get("year")))
+
+
+@bp.post("/holidays")
+def holiday_declare() -> Response:
+    """Declare a public holiday as the government announced it: due dates skip it."""
+    check_csrf()
+    entered = _enter("admin")
+    if isinstance(entered, Response):
+        return entered
+    _, principal = entered
+    form = request.form
+    text = web.clean(form.get("day"), 10)
+    try:
+        try:
+            day = datetime.strptime(text, "%Y-%m-%d").date()
+        except ValueError:
+            raise ValidationError(t("con_bad_date", what=t("con_day"))) from None
+        service.declare_holiday(
+            get_conn(),
+            actor=principal,
+            settings=web.settings(),
+            day=day,
+            name_vi=web.clean(form.get("name_vi"), 200),
+            name_en=web.clean(form.get("name_en"), 200),
+        )
+    except ValidationError as exc:
+        year = int(text[:4]) if text[:4].isdigit() else _year(None)
+        return _holidays_page(principal, _year(str(year)), 400, form=form, error=exc.detail)
+    _flash("con_holiday_declared")
+    return web.back(f"/console/holidays?year={day.year}")
+
+
+@bp.post("/holidays/<day>/remove")
+def holiday_remove(day: str) -> Response:
+    """Withdraw a declared public holiday."""
+    check_csrf()
+    entered = _enter("admin")
+    if isinstance(entered, Response):
+        return entered
+    try:
+        when = datetime.strptime(day, "%Y-%m-%d").date()
+    except ValueError:
+        raise NotFoundError() from None
+    service.remove_holiday(get_conn(), actor=entered[1], settings=web.settings(), day=when)
+    _flash("con_holiday_removed")
+    return web.back(f"/console/holidays?year={when.year}")
 
 
 def init_app(app: Flask) -> None:

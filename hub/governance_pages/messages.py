@@ -141,6 +141,30 @@ MESSAGES: dict[str, dict[str, str]] = {
     "con_nav_clients": {"vi": "Ứng dụng", "en": "Apps"},
     "con_nav_organizations": {"vi": "Tổ chức", "en": "Organizations"},
     "con_nav_accounts": {"vi": "Tài khoản", "en": "Accounts"},
+    "con_nav_holidays": {"vi": "Ngày nghỉ lễ", "en": "Public holidays"},
+    "con_holidays_intro": {
+        "vi": "Các ngày không tính vào hạn trả lời yêu cầu truy cập (2 ngày làm việc), ngoài "
+        "thứ Bảy và Chủ nhật. Ngày lễ cố định do luật quy định; Tết Nguyên đán, Giỗ Tổ và các "
+        "ngày nghỉ theo thông báo hằng năm được khai báo tại đây. Ngày lễ trùng cuối tuần được "
+        "nghỉ bù vào ngày làm việc kế tiếp.",
+        "en": "Days that do not count towards the 2 working days for answering access "
+        "requests, besides Saturdays and Sundays. Fixed holidays are the law's; Tết, the Hung "
+        "Kings day and the days of each year's announcement are declared here. A holiday on "
+        "a weekend is taken on the next working day.",
+    },
+    "con_day": {"vi": "Ngày", "en": "Day"},
+    "con_year": {"vi": "Năm", "en": "Year"},
+    "con_source": {"vi": "Loại", "en": "Kind"},
+    "con_source_fixed": {"vi": "Cố định (luật)", "en": "Fixed (law)"},
+    "con_source_declared": {"vi": "Đã khai báo", "en": "Declared"},
+    "con_source_moved": {"vi": "Nghỉ bù", "en": "In lieu"},
+    "con_name_vi": {"vi": "Tên tiếng Việt", "en": "Vietnamese name"},
+    "con_name_en": {"vi": "Tên tiếng Anh", "en": "English name"},
+    "con_holiday_declare": {"vi": "Khai báo ngày nghỉ", "en": "Declare a holiday"},
+    "con_holiday_declared": {"vi": "Đã khai báo ngày nghỉ.", "en": "Holiday declared."},
+    "con_holiday_removed": {"vi": "Đã bỏ ngày nghỉ.", "en": "Holiday withdrawn."},
+    "con_remove": {"vi": "Bỏ", "en": "Remove"},
+    "con_show": {"vi": "Xem", "en": "Show"},
     "con_status": {"vi": "Trạng thái", "en": "Status"},
     "con_status_pending": {"vi": "Chờ xử lý", "en": "Pending"},
     "con_status_approved": {"vi": "Đã chấp thuận", "en": "Approved"},

@@ -27,6 +27,7 @@ GET_ROUTES = {
     "/console/clients": {"admin"},
     "/console/organizations": {"admin"},
     "/console/accounts": {"admin"},
+    "/console/holidays": {"admin"},
 }
 
 
@@ -368,3 +369,31 @@ def test_admin_lists_and_english(staff: dict[str, str], sign_in: SignIn, agency:
     assert "001080000101" not in accounts_page  # PINs are masked
     english = admin.get("/console/requests?lang=en").get_data(as_text=True)
     assert "Access requests" in english and "Platform administrator" in english
+
+
+def test_admin_declares_and_withdraws_a_holiday(
+    db: Database, staff: dict[str, str], sign_in: SignIn
+) -> None:
+    admin = sign_in(staff["admin"])
+    page = admin.get("/console/holidays?year=2026").get_data(as_text=True)
+    assert "17/02/2026" in page and "Tết Nguyên đán" in page  # seeded by migration 0007
+    assert "27/04/2026" in page and "Nghỉ bù" in page  # Giỗ Tổ on a Sunday
+    token = csrf_of(page)
+    form = {"day": "2026-09-01", "name_vi": "Quốc khánh (nghỉ thêm)", "name_en": "National Day"}
+    assert admin.post("/console/holidays", data=form).status_code == 400  # no CSRF token
+    done = admin.post("/console/holidays", data={**form, "csrf_token": token})
+    assert done.status_code == 303 and done.headers["Location"].endswith("year=2026")
+    listed = admin.get("/console/holidays?year=2026&lang=en").get_data(as_text=True)
+    assert "01/09/2026" in listed and "National Day" in listed and "Declared" in listed
+    bad = admin.post("/console/holidays", data={**form, "day": "31/02/2026", "csrf_token": token})
+    assert bad.status_code == 400 and "alert-error" in bad.get_data(as_text=True)
+    owner = sign_in(staff["owner"])
+    theirs = csrf_of(owner.get("/console/requests").get_data(as_text=True))
+    refused = owner.post("/console/holidays/2026-09-01/remove", data={"csrf_token": theirs})
+    assert refused.status_code == 403
+    removed = admin.post("/console/holidays/2026-09-01/remove", data={"csrf_token": token})
+    assert removed.status_code == 303
+    assert "01/09/2026" not in admin.get("/console/holidays?year=2026").get_data(as_text=True)
+    with db.transaction() as conn:
+        kinds = [r["kind"] for r in fetch_all(conn, "SELECT kind FROM audit_log ORDER BY seq")]
+    assert "holiday.declared" in kinds and "holiday.removed" in kinds
