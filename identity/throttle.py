@@ -46,12 +46,22 @@ def _free(key: str) -> int:
     return rule.free if rule else 5
 
 
+# Keys whose attempts are taken one at a time (guessing one account or one TOTP in parallel
+# must not outrun its counter). An address key is only read: locking it would queue every
+# sign-in from one office or NAT behind one another for the whole password check.
+SERIALISED = ("pin", "otp")
+
+
 def wait_seconds(conn: Connection, keys: Sequence[str], *, now: datetime) -> int:
     """Seconds until an attempt on all ``keys`` is allowed (0: allowed now).
 
-    Locks the rows, so that concurrent attempts on the same keys are taken one at a time.
+    Locks the rows of the account keys (``pin:``, ``otp:``) until the transaction ends,
+    so that concurrent attempts on one account are taken one at a time; address keys are
+    read without a lock.
     """
-    for key in keys:
+    locked = [k for k in keys if k.split(":", 1)[0] in SERIALISED]
+    shared = [k for k in keys if k not in locked]
+    for key in locked:
         execute(
             conn,
             "INSERT INTO login_throttle (key, failures, updated_at) VALUES (%(k)s, 0, %(now)s)"
@@ -60,9 +70,11 @@ def wait_seconds(conn: Connection, keys: Sequence[str], *, now: datetime) -> int
         )
     rows = fetch_all(
         conn,
-        "SELECT key, next_allowed_at FROM login_throttle WHERE key = ANY(%(keys)s)"
-        " ORDER BY key FOR UPDATE",
-        {"keys": list(keys)},
+        "WITH locked AS (SELECT key, next_allowed_at FROM login_throttle"
+        " WHERE key = ANY(%(locked)s) ORDER BY key FOR UPDATE)"
+        " SELECT key, next_allowed_at FROM locked"
+        " UNION ALL SELECT key, next_allowed_at FROM login_throttle WHERE key = ANY(%(shared)s)",
+        {"locked": locked, "shared": shared},
     )
     wait = 0.0
     for row in rows:

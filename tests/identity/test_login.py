@@ -349,3 +349,27 @@ def test_logout_ends_the_session(client: FlaskClient, db: Database, seeded: dict
     assert row["ended_at"] is not None
     assert client.get("/account").status_code == 303
     assert "logout" in events_of(db)
+
+
+def test_sign_ins_from_one_address_do_not_queue_behind_each_other(db: Database) -> None:
+    # An office behind one NAT: a sign-in in progress (its password still being checked)
+    # must not hold up another account's, while a second attempt on the same account waits.
+    import psycopg2
+
+    from identity import throttle
+
+    now = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
+    with db.transaction() as first:
+        assert throttle.wait_seconds(first, ["pin:001087012345", "ip:10.0.0.1"], now=now) == 0
+        other = db.connect()
+        try:
+            with other.cursor() as cur:
+                cur.execute("SET lock_timeout = '300ms'")
+            assert throttle.wait_seconds(other, ["pin:079301234567", "ip:10.0.0.1"], now=now) == 0
+            other.rollback()
+            with other.cursor() as cur:
+                cur.execute("SET lock_timeout = '300ms'")
+            with pytest.raises(psycopg2.errors.LockNotAvailable):
+                throttle.wait_seconds(other, ["pin:001087012345", "ip:10.0.0.2"], now=now)
+        finally:
+            other.close()
