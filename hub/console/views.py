@@ -687,8 +687,7 @@ def holiday_declare() -> Response:
             name_en=web.clean(form.get("name_en"), 200),
         )
     except ValidationError as exc:
-        year = int(text[:4]) if text[:4].isdigit() else _year(None)
-        return _holidays_page(principal, _year(str(year)), 400, form=form, error=exc.detail)
+        return _holidays_page(principal, _year(text[:4]), 400, form=form, error=exc.detail)
     _flash("con_holiday_declared")
     return web.back(f"/console/holidays?year={day.year}")
 
