@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,9 +47,31 @@ class ServerThread:
         self.thread.join(timeout=5)
 
 
+def bind_server(
+    host: str,
+    port: int,
+    app: Callable[..., Any],
+    request_handler: type[WSGIRequestHandler] | None = None,
+) -> BaseWSGIServer:
+    """A threaded werkzeug server bound to host:port (0: a free port).
+
+    A taken port raises OSError, so that callers can pick another: werkzeug's own
+    ``make_server`` prints a message and exits the process instead.
+    """
+    if port:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))  # OSError (EADDRINUSE) when taken
+    try:
+        return make_server(host, port, app, threaded=True, request_handler=request_handler)
+    except SystemExit:  # taken between the probe and the bind
+        raise OSError(errno.EADDRINUSE, f"{host}:{port} is in use") from None
+
+
 def serve_app(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0) -> ServerThread:
     """Serve a WSGI app in a background thread (threaded, port 0 = ephemeral)."""
-    server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+    server = bind_server(host, port, app, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name=f"demo-{port}", daemon=True)
     thread.start()
     return ServerThread(server=server, thread=thread)

@@ -22,9 +22,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, abort, redirect, render_template, request, session, url_for
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Response
 
+from connectors.demo.server import bind_server
 from hub.demo_rp import oidc
 
 LEVEL_2 = "urn:lgsp:loa:2"
@@ -527,8 +528,8 @@ class RunningApp:
 
 
 def bind(host: str, port: int, wsgi: Any) -> BaseWSGIServer:
-    """A threaded WSGI server bound now (port 0 picks a free one)."""
-    return make_server(host, port, wsgi, threaded=True)
+    """A threaded WSGI server bound now (port 0 picks a free one; OSError when taken)."""
+    return bind_server(host, port, wsgi)
 
 
 class _Deferred:

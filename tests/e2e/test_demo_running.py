@@ -6,6 +6,7 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
 import requests
 
 from hub import demo
@@ -45,3 +46,42 @@ def test_running_serves_and_registers_the_agency_apps(
     # A second run (the demo restarted, maybe on other ports) keeps working.
     with demo.running(settings, db) as again:
         assert [a["client_id"] for a in again["agency_apps"]] == [a["client_id"] for a in apps]
+
+
+def _hold(ports: list[int]) -> list[socket.socket] | None:
+    """Listen on every port, as another program would; None when one is taken already."""
+    held: list[socket.socket] = []
+    try:
+        for port in ports:
+            sock = socket.socket()
+            held.append(sock)
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+    except OSError:
+        for sock in held:
+            sock.close()
+        return None
+    return held
+
+
+def test_taken_side_ports_fall_back_to_free_ones(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    # Another program holds the first agency app's port and the first ministry's: the demo
+    # serves them elsewhere instead of exiting (werkzeug alone would end the process).
+    for _ in range(20):
+        port = _free_port()
+        held = _hold([port + 1, port + demo.MINISTRY_PORT_OFFSET])
+        if held is not None:
+            break
+    else:
+        pytest.fail("no free ports near each other on this machine")
+    settings = settings.replace(bind=f"127.0.0.1:{port}", base_url=f"http://127.0.0.1:{port}")
+    try:
+        with demo.running(settings, db) as info:
+            first = info["agency_apps"][0]["url"]
+            assert not first.endswith(f":{port + 1}")
+            assert requests.get(f"{first}/?sso=0", timeout=10).status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
