@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@scripts/native-argon2.sh $(BIN)/python
 	@touch $(STAMP)
 
 demo: $(STAMP)

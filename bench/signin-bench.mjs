@@ -3,8 +3,51 @@
 //   ISSUER=… CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URI=… USERS='[{"pin":…,"password":…}]' \
 //   N=300 C=8 node signin-bench.mjs
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { Browser, signInAndConsent } from '../tests/interop/hubforms.mjs';
 import { load } from './load.mjs';
+
+// fetch() costs the load generator several times the CPU of node:http, and the generator
+// shares the machine's two cores with the hub: the same scripted browser over node:http.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function send(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const cookies = [].concat(res.headers['set-cookie'] ?? []);
+        resolve({
+          status: res.statusCode,
+          headers: { get: (name) => res.headers[name.toLowerCase()] ?? null, getSetCookie: () => cookies },
+          text: async () => text,
+          json: async () => JSON.parse(text),
+        });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+class LightBrowser extends Browser {
+  async request(url, { method = 'GET', form } = {}) {
+    const headers = { 'user-agent': 'lgsp-bench', accept: 'text/html' };
+    const cookie = this.cookieHeader(url);
+    if (cookie) headers.cookie = cookie;
+    let body;
+    if (form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(form).toString();
+    }
+    const response = await send(url, { method, headers, body });
+    this.remember(url, response);
+    return response;
+  }
+}
 
 const issuer = process.env.ISSUER;
 const clientId = process.env.CLIENT_ID;
@@ -25,10 +68,10 @@ async function roundTrip(i) {
     state, nonce: b64url(randomBytes(16)),
     code_challenge: b64url(createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256',
   }).toString();
-  const { callback, visited } = await signInAndConsent(new Browser(), url, { ...user, redirectUri });
+  const { callback, visited } = await signInAndConsent(new LightBrowser(), url, { ...user, redirectUri });
   if (!visited.includes('login')) throw new Error('no password was asked');
   if (callback.searchParams.get('state') !== state) throw new Error('state mismatch');
-  const r = await fetch(metadata.token_endpoint, {
+  const r = await send(metadata.token_endpoint, {
     method: 'POST',
     headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code'), redirect_uri: redirectUri, code_verifier: verifier }).toString(),

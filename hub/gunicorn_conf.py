@@ -18,9 +18,10 @@ _settings = Settings.from_env()
 bind = [_settings.bind]
 workers = _settings.workers
 # Threaded workers keep HTTP connections alive and overlap waits on PostgreSQL and on
-# ministries; LGSP_THREADS=1 gives classic sync workers.
+# ministries; they leave new connections to a sibling while all their threads are busy
+# (hub/gworker.py). LGSP_THREADS=1 gives classic sync workers.
 threads = _settings.threads
-worker_class = "gthread" if threads > 1 else "sync"
+worker_class = "hub.gworker.BalancedThreadWorker" if threads > 1 else "sync"
 timeout = _settings.request_timeout
 graceful_timeout = _settings.graceful_timeout
 keepalive = 5
