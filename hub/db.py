@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -90,6 +90,7 @@ class Database:
         self._idle: list[Connection] = []
         self._slots = threading.BoundedSemaphore(max_connections)
         self._lock = threading.Lock()
+        self._on_close: list[Callable[[], None]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str) -> Database:
@@ -204,8 +205,15 @@ class Database:
                 conn.autocommit = False
             self.release(conn, broken=broken)
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` first when the pool is closed (e.g. to write what is buffered)."""
+        self._on_close.append(callback)
+
     def close(self) -> None:
-        """Close every idle connection of this process."""
+        """Run the close callbacks, then close every idle connection of this process."""
+        callbacks, self._on_close = self._on_close, []
+        for callback in callbacks:
+            callback()
         with self._lock:
             idle, self._idle = self._idle, []
         if self._pid == os.getpid():
@@ -303,6 +311,12 @@ def execute(conn: Connection, sql: str, params: Params = None) -> int:
     with conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.rowcount
+
+
+def execute_values(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql``, whose one ``VALUES %s`` takes every row, as a single statement."""
+    with conn.cursor() as cur:
+        psycopg2.extras.execute_values(cur, sql, rows, page_size=max(1, len(rows)))
 
 
 def json_param(value: Any) -> psycopg2.extras.Json:

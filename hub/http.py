@@ -11,12 +11,13 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 from flask import Flask, Response, current_app, g, json, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from hub import metrics
 from hub.db import Connection, Database, translate, translate_value_error
 from hub.errors import DatabaseUnavailableError, HubError
-from hub.logs import request_id_var
+from hub.logs import REQUEST_ID_ENVIRON, request_id_var
 
 log = logging.getLogger("hub.http")
 
@@ -178,6 +179,7 @@ def _before() -> None:
     given = request.headers.get("X-Request-Id", "")
     rid = given if _REQUEST_ID.match(given) else secrets.token_hex(16)
     g.request_id = rid
+    request.environ[REQUEST_ID_ENVIRON] = rid
     g.started = time.perf_counter()
     g.token = request_id_var.set(rid)
 
@@ -226,8 +228,19 @@ def _teardown(exc: BaseException | None) -> None:
         request_id_var.reset(token)
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus the serializer built for every request: API
+    calls carry no session cookie, so they get an empty session straight away."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def install(app: Flask) -> None:
     """Wire request ids, the request connection, error handlers and headers into ``app``."""
+    app.session_interface = _CookieSessions()
     app.before_request(_before)
     app.after_request(_after)
     app.teardown_request(_teardown)

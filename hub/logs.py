@@ -8,6 +8,8 @@ import logging
 import sys
 import time
 
+# The WSGI environ key that carries the request id to gunicorn's access log line.
+REQUEST_ID_ENVIRON = "lgsp.request_id"
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )

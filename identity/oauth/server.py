@@ -91,7 +91,9 @@ class HubAuthorizationServer(AuthorizationServer):
         return cache[client_id]
 
     def create_oauth2_request(self, request: Any) -> HubRequest:
-        return HubRequest(flask_request, settings().issuer)
+        # The request object itself, not the context-local proxy: Authlib reads its form,
+        # args and headers dozens of times per request, each a proxy lookup otherwise.
+        return HubRequest(flask_request._get_current_object(), settings().issuer)  # type: ignore[attr-defined]
 
     def validate_requested_scope(self, scope: str | None) -> None:
         if scope and not all(scope_rules.is_known(s) for s in scope.split()):
@@ -99,23 +101,22 @@ class HubAuthorizationServer(AuthorizationServer):
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Persist what a token response created and record the event."""
-        conn = get_conn()
         jti, exp = g.pop("oauth_issued")
         client: Client = request.client
         user: GrantUser | None = request.user
         scope = token.get("scope", "")
         if user is None:
-            # A client_credentials request writes nothing but this event: it need not wait
-            # for the disk (a crash may lose the last fraction of a second of such events).
-            events.record(
-                conn,
+            # A client_credentials request writes nothing but this event: the background
+            # writer batches such events (see identity.events).
+            events.record_soon(
+                database(),
                 "token.issued",
                 client_id=client.client_id,
                 ip=_ip(),
                 detail={"grant_type": "client_credentials", "scope": scope, "jti": jti},
-                durable=False,
             )
             return
+        conn = get_conn()
         parent: RefreshToken | None = request.refresh_token
         code: AuthorizationCode | None = request.authorization_code
         if parent is not None:

@@ -14,7 +14,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from hub.config import Settings
 from hub.db import Database, fetch_all, fetch_one
-from identity import keys
+from identity import events, keys
 from identity.oauth.tokens import InvalidTokenError, verify_access_token
 from tests.identity.test_oauth_support import (
     AN,
@@ -229,6 +229,7 @@ def test_client_credentials(client: FlaskClient, db: Database, settings: Setting
         auth=(agency.client_id, "not-the-secret"),
     )
     assert wrong.status_code == 401 and wrong.get_json()["error"] == "invalid_client"
+    assert events.flush(db)  # client_credentials events go through the background writer
     with db.transaction() as conn:
         issued = fetch_all(
             conn,
@@ -253,6 +254,7 @@ def test_the_grant_type_is_read_once_query_string_first(
     )
     assert response.status_code == 400
     assert response.get_json()["error"] == "unauthorized_client"
+    assert events.flush(db)
     with db.transaction() as conn:
         issued = fetch_all(
             conn, "SELECT 1 FROM auth_events WHERE client_id = %(c)s", {"c": agency.client_id}
