@@ -22,14 +22,16 @@ from hub.db import Connection, Database, execute, execute_values, json_param
 
 log = logging.getLogger("identity.events")
 
-_COLUMNS = "kind, account_id, client_id, session_id, ip, detail"
 _INSERT = (
-    f"INSERT INTO auth_events ({_COLUMNS})"
+    "INSERT INTO auth_events (kind, account_id, client_id, session_id, ip, detail)"
     " VALUES (%(kind)s, %(account_id)s, %(client_id)s, %(session_id)s, %(ip)s, %(detail)s)"
 )
 # One implicit transaction on an autocommit connection: the batch commits without waiting
 # for the WAL to reach the disk.
-_INSERT_BATCH = f"SET LOCAL synchronous_commit TO OFF; INSERT INTO auth_events ({_COLUMNS}) VALUES %s"
+_INSERT_BATCH = (
+    "SET LOCAL synchronous_commit TO OFF;"
+    " INSERT INTO auth_events (kind, account_id, client_id, session_id, ip, detail) VALUES %s"
+)
 
 
 def record(
@@ -101,9 +103,7 @@ class _Writer:
             self._queue.append(row)
             self._queued += 1
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="lgsp-events", daemon=True
-                )
+                self._thread = threading.Thread(target=self._run, name="lgsp-events", daemon=True)
                 self._thread.start()
             self._cond.notify_all()
 
