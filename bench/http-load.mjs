@@ -4,6 +4,7 @@
 //   URL=http://127.0.0.1:8000/oauth2/introspect METHOD=POST BODY='token=…' \
 //   HEADERS='{"authorization":"Basic …","content-type":"application/x-www-form-urlencoded"}' \
 //   EXPECT='"active":true' N=5000 C=20 node http-load.mjs
+// BODIES (a JSON array of strings) instead of BODY sends them in turn, e.g. many tokens.
 // Every answer must have status 200 and, when EXPECT is set, contain it; anything else
 // counts as an error. Prints one JSON line like load.mjs.
 import net from 'node:net';
@@ -12,12 +13,14 @@ const url = new URL(process.env.URL);
 const n = Number(process.env.N || 3000);
 const c = Number(process.env.C || 20);
 const expect = process.env.EXPECT || '';
-const body = Buffer.from(process.env.BODY || '');
 const headers = JSON.parse(process.env.HEADERS || '{}');
 let head = `${process.env.METHOD || 'GET'} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
 for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-if (body.length) head += `content-length: ${body.length}\r\n`;
-const request = Buffer.concat([Buffer.from(head + '\r\n'), body]);
+const requests = (process.env.BODIES ? JSON.parse(process.env.BODIES) : [process.env.BODY || '']).map((text) => {
+  const body = Buffer.from(text);
+  const length = body.length ? `content-length: ${body.length}\r\n` : '';
+  return Buffer.concat([Buffer.from(head + length + '\r\n'), body]);
+});
 
 const lat = [];
 let errors = 0;
@@ -41,6 +44,7 @@ function connection() {
         resolve();
         return;
       }
+      const request = requests[started % requests.length];
       started++;
       t = performance.now();
       socket.write(request);

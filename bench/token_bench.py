@@ -4,9 +4,9 @@
    in the same run with the reference node-oidc-provider (../shared/peers/oidc-provider),
    both measured by the reference's own load generator, bench-token.mjs.
 2. Full sign-in round trips (authorize → password → code → token) per second.
-3. Introspection requests per second, measured with bench/http-load.mjs (node:http on
-   keep-alive sockets), which costs about a tenth of the CPU per request that fetch() does:
-   the load generator shares the two cores with the hub.
+3. Introspection requests per second, over --introspect-tokens distinct tokens in turn,
+   measured with bench/http-load.mjs (node:http on keep-alive sockets), which costs about a
+   tenth of the CPU per request that fetch() does: the generator shares the two cores.
 
 Besides requests per second, each row gives the CPU time per request of the server (all its
 processes), of PostgreSQL and of the load generator (Linux /proc): on a small, shared
@@ -278,6 +278,9 @@ def main() -> None:
     parser.add_argument("--signin-c", type=int, default=8)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--introspect-n", type=int, default=5000)
+    parser.add_argument(
+        "--introspect-tokens", type=int, default=200, help="distinct tokens, introspected in turn"
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip the reference provider")
     args = parser.parse_args()
 
@@ -389,13 +392,17 @@ def main() -> None:
                 token_rows.append(row)
         results["token_endpoint"] = token_rows
 
-        log("introspection …")
-        token = requests.post(
-            f"{hub}/oauth2/token",
-            data={"grant_type": "client_credentials", "scope": SCOPE},
-            auth=(cc["client_id"], cc["client_secret"]),
-            timeout=10,
-        ).json()["access_token"]
+        log(f"introspection ({args.introspect_tokens} distinct tokens in turn) …")
+        with requests.Session() as http:
+            minted = [
+                http.post(
+                    f"{hub}/oauth2/token",
+                    data={"grant_type": "client_credentials", "scope": SCOPE},
+                    auth=(cc["client_id"], cc["client_secret"]),
+                    timeout=10,
+                ).json()["access_token"]
+                for _ in range(args.introspect_tokens)
+            ]
         basic = base64.b64encode(f"{cc['client_id']}:{cc['client_secret']}".encode()).decode()
         introspection = measured(
             BENCH / "http-load.mjs",
@@ -409,7 +416,9 @@ def main() -> None:
                         "content-type": "application/x-www-form-urlencoded",
                     }
                 ),
-                "BODY": f"token={token}&token_type_hint=access_token",
+                "BODIES": json.dumps(
+                    [f"token={token}&token_type_hint=access_token" for token in minted]
+                ),
                 "EXPECT": '"active": true',
                 "N": str(args.introspect_n),
                 "C": str(args.c),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -155,6 +158,7 @@ def claim_refresh_token(conn: Connection, token_id: str) -> bool:
 
 def revoke_families(conn: Connection, where: str, params: dict[str, Any]) -> int:
     """Revoke refresh-token families matching ``where`` and deny their access tokens."""
+    _forget_not_denied()
     # ``where`` is one of the constant predicates below, never built from input.
     execute(
         conn,
@@ -179,8 +183,26 @@ SESSION_ONLINE = (
 )
 
 
+# Resource servers introspect the same tokens again and again: a "not on the denylist"
+# answer is remembered for NOT_DENIED_TTL seconds. A revocation made in this process
+# forgets every such answer at once; one made in another hub process is seen within that
+# time. Denials themselves are always read from the database.
+NOT_DENIED_TTL = 1.0
+_NOT_DENIED_MAX = 20_000
+_not_denied: OrderedDict[str, float] = OrderedDict()
+_not_denied_lock = threading.Lock()
+_not_denied_generation = [0]  # moves on every forget: a lookup begun before it is not kept
+
+
+def _forget_not_denied() -> None:
+    with _not_denied_lock:
+        _not_denied.clear()
+        _not_denied_generation[0] += 1
+
+
 def deny_jti(conn: Connection, jti: str, expires_at: datetime) -> None:
     """Put an access token's jti on the denylist until it expires."""
+    _forget_not_denied()
     execute(
         conn,
         "INSERT INTO oauth_revoked_jtis (jti, expires_at) VALUES (%(j)s, %(e)s)"
@@ -190,9 +212,23 @@ def deny_jti(conn: Connection, jti: str, expires_at: datetime) -> None:
 
 
 def is_denied(conn: Connection, jti: str) -> bool:
-    """True when the jti is on the denylist."""
+    """True when the jti is on the denylist (a "no" may be up to NOT_DENIED_TTL s old)."""
+    now = time.monotonic()
+    checked = _not_denied.get(jti)
+    if checked is not None and now - checked < NOT_DENIED_TTL:
+        return False
+    generation = _not_denied_generation[0]
     row = fetch_one(conn, "SELECT 1 AS x FROM oauth_revoked_jtis WHERE jti = %(j)s", {"j": jti})
-    return row is not None
+    if row is not None:
+        return True
+    with _not_denied_lock:
+        if generation != _not_denied_generation[0]:
+            return False
+        _not_denied[jti] = now
+        _not_denied.move_to_end(jti)
+        if len(_not_denied) > _NOT_DENIED_MAX:
+            _not_denied.popitem(last=False)
+    return False
 
 
 def token_context(conn: Connection, *, jti: str, sub: str) -> dict[str, Any]:

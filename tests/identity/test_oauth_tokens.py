@@ -15,6 +15,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 from hub.config import Settings
 from hub.db import Database, fetch_all, fetch_one
 from identity import events, keys
+from identity.oauth import store as oauth_store
 from identity.oauth.tokens import InvalidTokenError, verify_access_token
 from tests.identity.test_oauth_support import (
     AN,
@@ -324,6 +325,30 @@ def test_introspection_and_revocation(
     assert refresh(client, rp, tokens["refresh_token"]).status_code == 400
     unauthenticated = client.post("/oauth2/introspect", data={"token": tokens["access_token"]})
     assert unauthenticated.status_code == 401
+
+
+def test_introspection_sees_a_revocation_by_another_process_within_a_second(
+    client: FlaskClient, db: Database, settings: Settings, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(oauth_store, "NOT_DENIED_TTL", 0.3)
+    agency = backend(db, settings)
+    token = client.post(
+        "/oauth2/token", data={"grant_type": "client_credentials"}, auth=agency.auth
+    ).get_json()["access_token"]
+    assert introspect(client, agency, token)["active"] is True
+    jti = verify_jwt(client, token).claims["jti"]
+    # Another hub process revokes it: straight into the database, unseen by this one.
+    with db.transaction() as conn:
+        conn.cursor().execute(
+            "INSERT INTO oauth_revoked_jtis (jti, expires_at)"
+            " VALUES (%s, now() + interval '1 hour')",
+            (jti,),
+        )
+    assert introspect(client, agency, token)["active"] is True  # remembered "not revoked"
+    time.sleep(0.35)
+    assert introspect(client, agency, token) == {"active": False}
+    # A denial is never remembered as "not denied" again.
+    assert introspect(client, agency, token) == {"active": False}
 
 
 def test_key_rotation_keeps_old_tokens_verifiable(
