@@ -40,7 +40,34 @@ SECURITY_HEADERS = {
 }
 
 
-_DEFAULT_HEADERS = tuple((name, name.lower(), value) for name, value in SECURITY_HEADERS.items())
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+class _ResponseHeaders:
+    """WSGI middleware: the request id and the security headers on every response.
+
+    Added to the header list the app hands to the server, each one unless the app set it:
+    cheaper than going through the response object's validating header container, and it
+    covers every response, error pages included.
+    """
+
+    def __init__(self, wsgi_app: Any, *, https: bool):
+        self.wsgi_app = wsgi_app
+        defaults = list(SECURITY_HEADERS.items()) + ([_HSTS] if https else [])
+        self.defaults = [(name, name.lower(), value) for name, value in defaults]
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            rid = environ.get(REQUEST_ID_ENVIRON)
+            if rid and "x-request-id" not in present:
+                headers.append(("X-Request-Id", rid))
+            headers.extend(
+                (name, value) for name, lower, value in self.defaults if lower not in present
+            )
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 def database() -> Database:
@@ -199,15 +226,6 @@ def _after(response: Response) -> Response:
                 response = problem(err.status, err.title, err.detail, code=err.code, origin="hub")
             else:
                 _release(conn)
-    headers = response.headers
-    headers["X-Request-Id"] = request_id()
-    # One pass over the headers instead of a scan per setdefault (this runs on every response).
-    present = {name.lower() for name, _ in headers.items()}
-    for name, lower, value in _DEFAULT_HEADERS:
-        if lower not in present:
-            headers.add(name, value)
-    if current_app.config.get("LGSP_HTTPS") and "strict-transport-security" not in present:
-        headers.add("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
     metrics.observe(
         endpoint,
@@ -241,6 +259,9 @@ class _CookieSessions(SecureCookieSessionInterface):
 def install(app: Flask) -> None:
     """Wire request ids, the request connection, error handlers and headers into ``app``."""
     app.session_interface = _CookieSessions()
+    app.wsgi_app = _ResponseHeaders(  # type: ignore[method-assign]
+        app.wsgi_app, https=bool(app.config.get("LGSP_HTTPS"))
+    )
     app.before_request(_before)
     app.after_request(_after)
     app.teardown_request(_teardown)
