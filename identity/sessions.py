@@ -18,6 +18,8 @@ from werkzeug.wrappers import Response
 
 from hub.config import Settings
 from hub.db import Connection, execute, fetch_all, fetch_one
+from identity.accounts import store as account_store
+from identity.accounts.models import Account
 
 COOKIE_NAME = "lgsp_sid"
 # last_seen_at is written at most this often, to keep reads cheap.
@@ -79,23 +81,40 @@ def _row_to_login(row: dict[str, Any]) -> Login:
     )
 
 
+_ACCOUNT_PREFIX = "acct_"
+# Built from constant column names only.
+_SESSION_WITH_ACCOUNT = (
+    "SELECT s.id, s.account_id, s.auth_time, s.acr, s.amr, s.last_seen_at, "  # noqa: S608
+    + ", ".join(f"a.{c} AS {_ACCOUNT_PREFIX}{c}" for c in account_store.COLUMN_NAMES)
+    + " FROM login_sessions s JOIN accounts a ON a.id = s.account_id"
+    " WHERE s.id = %(id)s AND s.ended_at IS NULL AND s.created_at > %(oldest)s"
+)
+
+
 def current_login(conn: Connection) -> Login | None:
     """The sign-in of the current request's cookie, or None (ended, expired, or no cookie)."""
     if "lgsp_login" in g:
         cached: Login | None = g.lgsp_login
         return cached
-    login = None
+    login, account = None, None
     token = request.cookies.get(COOKIE_NAME, "")
     if 20 <= len(token) <= 100:
         now = utcnow()
+        # The account comes in the same round trip: nearly every caller needs it next.
         row = fetch_one(
             conn,
-            "SELECT id, account_id, auth_time, acr, amr, last_seen_at FROM login_sessions"
-            " WHERE id = %(id)s AND ended_at IS NULL AND created_at > %(oldest)s",
+            _SESSION_WITH_ACCOUNT,
             {"id": hash_token(token), "oldest": now - timedelta(seconds=_settings().session_ttl)},
         )
         if row is not None:
             login = _row_to_login(row)
+            account = Account.from_row(
+                {
+                    k.removeprefix(_ACCOUNT_PREFIX): v
+                    for k, v in row.items()
+                    if k.startswith(_ACCOUNT_PREFIX)
+                }
+            )
             if now - row["last_seen_at"] > _TOUCH_EVERY:
                 execute(
                     conn,
@@ -103,7 +122,20 @@ def current_login(conn: Connection) -> Login | None:
                     {"now": now, "id": row["id"]},
                 )
     g.lgsp_login = login
+    g.lgsp_login_account = account
     return login
+
+
+def current_account(conn: Connection) -> Account | None:
+    """The account of ``current_login`` (read with it), or None when nobody is signed in."""
+    login = current_login(conn)
+    if login is None:
+        return None
+    account: Account | None = g.get("lgsp_login_account")
+    if account is None or account.id != login.account_id:  # a sign-in during this request
+        account = account_store.get(conn, login.account_id)
+        g.lgsp_login_account = account
+    return account
 
 
 def begin_session(

@@ -64,14 +64,14 @@ def verify_password(conn: Connection, *, pin: str, password: str) -> Account | N
     if not isinstance(password, str) or len(password) > validation.MAX_PASSWORD:
         passwords.dummy_verify("")
         return None
-    account = store.find_by_pin(conn, pin)
-    if account is None:
+    found = store.find_for_sign_in(conn, pin)
+    if found is None:
         passwords.dummy_verify(password)
         return None
-    password_hash = store.get_secrets(conn, account.id)["password_hash"]
+    account, password_hash = found
     if not passwords.verify(password_hash, password):
         return None
-    if passwords.needs_rehash(password_hash):
+    if password_hash and passwords.needs_rehash(password_hash):
         store.update_password_hash(conn, account.id, passwords.hash_password(password))
     return account
 

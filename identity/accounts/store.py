@@ -19,9 +19,20 @@ register_constraint("accounts_level_check", "The assurance level must be 1 or 2.
 register_constraint("accounts_pin_check", "The personal identification number must be 12 digits.")
 register_constraint("accounts_roles_check", "Unknown role.")
 
-_COLUMNS = (
-    "id, pin, full_name, birth_date, sex, email, phone, level, totp_enabled_at, roles, created_at"
+COLUMN_NAMES = (
+    "id",
+    "pin",
+    "full_name",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+    "level",
+    "totp_enabled_at",
+    "roles",
+    "created_at",
 )
+_COLUMNS = ", ".join(COLUMN_NAMES)
 
 
 def _uuid_or_none(value: str) -> str | None:
@@ -50,6 +61,18 @@ def find_by_pin(conn: Connection, pin: str) -> Account | None:
         return None
     row = fetch_one(conn, f"SELECT {_COLUMNS} FROM accounts WHERE pin = %(pin)s", {"pin": pin})  # noqa: S608
     return Account.from_row(row) if row else None
+
+
+def find_for_sign_in(conn: Connection, pin: str) -> tuple[Account, str | None] | None:
+    """The account with this PIN and its password hash, in one round trip; or None."""
+    if not (isinstance(pin, str) and len(pin) == 12 and pin.isascii() and pin.isdigit()):
+        return None
+    row = fetch_one(
+        conn,
+        f"SELECT {_COLUMNS}, password_hash FROM accounts WHERE pin = %(pin)s",  # noqa: S608
+        {"pin": pin},
+    )
+    return (Account.from_row(row), row["password_hash"]) if row else None
 
 
 def list_accounts(conn: Connection, *, limit: int = 1000) -> list[Account]:

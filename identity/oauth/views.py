@@ -267,10 +267,9 @@ def authorize() -> Response:
     hint = data.get("login_hint")
     hint = hint if hint and hint.isdigit() and len(hint) == 12 else None
 
-    from identity.accounts import store as accounts
     from identity.orgs import service as orgs
 
-    account = accounts.get(conn, login.account_id) if login else None
+    account = sessions.current_account(conn)
     if account is not None and account.level < required:
         # The account itself cannot reach the level asked for: say so, never downgrade.
         return fail(
