@@ -2,7 +2,10 @@
 
 1. Token endpoint (client_credentials, client_secret_basic, JWT access tokens), side by side
    in the same run with the reference node-oidc-provider (../shared/peers/oidc-provider),
-   both measured by the reference's own load generator, bench-token.mjs.
+   each server driven by the same two clients in turn: the reference's own load generator
+   (bench-token.mjs, fetch), and bench/http-load.mjs (node:http), which spends about a tenth
+   of the client CPU per request. On two cores the fetch client takes close to half the
+   machine, so it measures the servers on what the client leaves them.
 2. Full sign-in round trips (authorize → password → code → token) per second.
 3. Introspection requests per second, over --introspect-tokens distinct tokens in turn,
    measured with bench/http-load.mjs (node:http on keep-alive sockets), which costs about a
@@ -36,6 +39,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -359,42 +363,57 @@ def main() -> None:
                     None,
                 )
             )
-        token_rows = []
-        for label, token_url, cid, secret, scope, _, _ in targets:
-            log(f"warm-up: {label}")
-            node(
-                token_script,
-                {
+
+        def token_load(
+            generator: str, target: tuple[Any, ...], n: int
+        ) -> tuple[Path, dict[str, str]]:
+            """The load script and its environment: the reference's own generator (fetch),
+            or bench/http-load.mjs (node:http, a tenth of the client CPU per request)."""
+            _, token_url, cid, secret, scope, _, _ = target
+            if generator == "fetch":
+                return token_script, {
                     **env,
                     "TOKEN_URL": token_url,
                     "CLIENT_ID": cid,
                     "CLIENT_SECRET": secret,
                     "SCOPE": scope,
-                    "N": "500",
+                    "N": str(n),
                     "C": str(args.c),
-                },
-                cwd=BENCH,
-            )
-        for round_no in range(1, args.rounds + 1):
-            for label, token_url, cid, secret, scope, pid, pg in targets:
-                log(f"token endpoint, round {round_no}: {label}")
-                row = measured(
-                    token_script,
+                }
+            basic = base64.b64encode(
+                f"{quote(cid, safe='')}:{quote(secret, safe='')}".encode()
+            ).decode()
+            return BENCH / "http-load.mjs", {
+                **env,
+                "URL": token_url,
+                "METHOD": "POST",
+                "HEADERS": json.dumps(
                     {
-                        **env,
-                        "TOKEN_URL": token_url,
-                        "CLIENT_ID": cid,
-                        "CLIENT_SECRET": secret,
-                        "SCOPE": scope,
-                        "N": str(args.n),
-                        "C": str(args.c),
-                    },
-                    requests_=args.n,
-                    server=pid,
-                    postgres=pg,
-                )
-                row["label"] = f"{label} #{round_no}"
-                token_rows.append(row)
+                        "authorization": f"Basic {basic}",
+                        "content-type": "application/x-www-form-urlencoded",
+                    }
+                ),
+                "BODY": urlencode({"grant_type": "client_credentials", "scope": scope}),
+                "EXPECT": "access_token",
+                "N": str(n),
+                "C": str(args.c),
+            }
+
+        generators = ("fetch", "node:http")
+        token_rows = []
+        for target in targets:
+            for generator in generators:
+                log(f"warm-up: {target[0]} ({generator})")
+                node(*token_load(generator, target, 500), cwd=BENCH)
+        for round_no in range(1, args.rounds + 1):
+            for generator in generators:
+                for target in targets:
+                    label, pid, pg = target[0], target[5], target[6]
+                    log(f"token endpoint, round {round_no}: {label}, {generator} client")
+                    script, load_env = token_load(generator, target, args.n)
+                    row = measured(script, load_env, requests_=args.n, server=pid, postgres=pg)
+                    row["label"] = f"{label} · {generator} #{round_no}"
+                    token_rows.append(row)
         results["token_endpoint"] = token_rows
 
         log(f"introspection ({args.introspect_tokens} distinct tokens in turn) …")
