@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hub.app import create_app
 from hub.config import Settings
+from hub.datasets.service import DatasetRuntime, load_demo_datasets
 from hub.db import Database
+from hub.governance.policy import GovernancePolicy
 
 # A level-1 citizen: Hà Nội (001), born 1990, male (century/sex digit 0).
 CITIZEN_PIN = "001090123456"
@@ -53,28 +57,58 @@ def stop(server: BaseWSGIServer, thread: threading.Thread) -> None:
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def live_hub(db_url: str, tmp_path: Path) -> Iterator[LiveHub]:
-    """The hub on http://127.0.0.1:<free port>, its issuer being that URL."""
+@contextmanager
+def serving_hub(
+    db_url: str,
+    data_dir: Path,
+    *,
+    prepare: Callable[[Flask, Settings, Database], None] | None = None,
+) -> Iterator[LiveHub]:
+    """The hub on http://127.0.0.1:<free port>, its issuer being that URL; ``prepare`` may
+    adjust the app before the first request."""
     deferred = Deferred()
     server = make_server("127.0.0.1", 0, deferred, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     settings = Settings(
         database_url=db_url,
-        data_dir=tmp_path / "hub",
+        data_dir=data_dir,
         base_url=url,
         secret_key="e2e-secret-key-" + "x" * 32,
         log_level="WARNING",
         workers=1,
     )
     database = Database(db_url, max_connections=16)
-    deferred.app = create_app(settings, db=database)
+    app = create_app(settings, db=database)
+    if prepare is not None:
+        prepare(app, settings, database)
+    deferred.app = app
     thread = serve_in_thread(server)
     try:
         yield LiveHub(url=url, settings=settings, db=database)
     finally:
         stop(server, thread)
         database.close()
+
+
+def governed(env: dict[str, str]) -> Callable[[Flask, Settings, Database], None]:
+    """A ``prepare`` that loads the demo datasets over the ministries at ``env`` and enforces
+    grants on them."""
+
+    def prepare(app: Flask, settings: Settings, database: Database) -> None:
+        with database.transaction() as conn:
+            load_demo_datasets(conn, overrides=env)
+        app.extensions["lgsp.datasets"] = DatasetRuntime(
+            env=env, policy=GovernancePolicy(database, settings)
+        )
+
+    return prepare
+
+
+@pytest.fixture
+def live_hub(db_url: str, tmp_path: Path) -> Iterator[LiveHub]:
+    """The hub on http://127.0.0.1:<free port>, its issuer being that URL."""
+    with serving_hub(db_url, tmp_path / "hub") as hub:
+        yield hub
 
 
 @pytest.fixture

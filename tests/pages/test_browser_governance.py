@@ -21,20 +21,14 @@ from urllib.parse import urlencode
 import pyotp
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from connectors.demo.server import DemoMinistries
-from hub.app import create_app
-from hub.config import Settings
-from hub.datasets.service import DatasetRuntime, load_demo_datasets
-from hub.db import Database
 from hub.governance import service
-from hub.governance.policy import GovernancePolicy
 from identity import demo_seed, mfa
 from identity.accounts import service as accounts_service
 from identity.oauth import clients
 from tests.datasets.conftest import AN
-from tests.e2e.conftest import Deferred, LiveHub, serve_in_thread, stop
+from tests.e2e.conftest import LiveHub, governed, serving_hub
 from tests.governance.conftest import OPERATOR, user_token
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,31 +42,8 @@ AN_PASSWORD = "An@demo2025"
 @pytest.fixture
 def governed_hub(db_url: str, tmp_path: Path, ministries: DemoMinistries) -> Iterator[LiveHub]:
     """The hub over HTTP, enforcing grants over the demo ministries."""
-    deferred = Deferred()
-    server = make_server("127.0.0.1", 0, deferred, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    settings = Settings(
-        database_url=db_url,
-        data_dir=tmp_path / "hub",
-        base_url=url,
-        secret_key="e2e-secret-key-" + "x" * 32,
-        log_level="WARNING",
-        workers=1,
-    )
-    database = Database(db_url, max_connections=16)
-    app = create_app(settings, db=database)
-    with database.transaction() as conn:
-        load_demo_datasets(conn, overrides=ministries.env)
-    app.extensions["lgsp.datasets"] = DatasetRuntime(
-        env=ministries.env, policy=GovernancePolicy(database, settings)
-    )
-    deferred.app = app
-    thread = serve_in_thread(server)
-    try:
-        yield LiveHub(url=url, settings=settings, db=database)
-    finally:
-        stop(server, thread)
-        database.close()
+    with serving_hub(db_url, tmp_path / "hub", prepare=governed(ministries.env)) as hub:
+        yield hub
 
 
 @pytest.fixture
