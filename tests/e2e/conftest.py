@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,10 +14,12 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from hub import demo_rp
 from hub.app import create_app
 from hub.config import Settings
 from hub.datasets.service import DatasetRuntime, load_demo_datasets
 from hub.db import Database
+from hub.demo import register_demo_client
 from hub.governance.policy import GovernancePolicy
 
 # A level-1 citizen: Hà Nội (001), born 1990, male (century/sex digit 0).
@@ -102,6 +104,23 @@ def governed(env: dict[str, str]) -> Callable[[Flask, Settings, Database], None]
         )
 
     return prepare
+
+
+def serve_demo_app(stack: ExitStack, hub: LiveHub, app: demo_rp.DemoApp) -> demo_rp.RunningApp:
+    """A demo agency app served on a free port and registered as a client of ``hub``, until
+    ``stack`` closes."""
+    served = stack.enter_context(
+        demo_rp.serving(
+            app,
+            host="127.0.0.1",
+            port=0,
+            issuer=hub.url,
+            secret_key=hub.settings.secret_key or "",
+        )
+    )
+    with hub.db.transaction() as conn:
+        register_demo_client(conn, hub.settings, served)
+    return served
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from hub import demo_rp
-from hub.demo import register_demo_client
-from tests.e2e.conftest import LiveHub
+from tests.e2e.conftest import LiveHub, serve_demo_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -68,17 +67,7 @@ def agency_apps(live_hub: LiveHub) -> Iterator[list[demo_rp.RunningApp]]:
     with ExitStack() as stack:
         running = []
         for app in demo_rp.DEMO_APPS:
-            served = stack.enter_context(
-                demo_rp.serving(
-                    app,
-                    host="127.0.0.1",
-                    port=0,
-                    issuer=live_hub.url,
-                    secret_key=live_hub.settings.secret_key or "",
-                )
-            )
-            with live_hub.db.transaction() as conn:
-                register_demo_client(conn, live_hub.settings, served)
+            served = serve_demo_app(stack, live_hub, app)
             running.append(served)
         yield running
 

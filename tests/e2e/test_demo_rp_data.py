@@ -19,12 +19,11 @@ import requests
 
 from connectors.demo.server import DemoMinistries
 from hub import demo_rp
-from hub.demo import register_demo_client
 from hub.governance import demo as governance_demo
 from hub.governance import service
 from identity import demo_seed
 from tests.datasets.conftest import ministries
-from tests.e2e.conftest import LiveHub, governed, serving_hub
+from tests.e2e.conftest import LiveHub, governed, serve_demo_app, serving_hub
 from tests.governance.conftest import OPERATOR
 
 __all__ = ["ministries"]
@@ -45,17 +44,8 @@ def one_stop(governed_hub: LiveHub) -> Iterator[demo_rp.RunningApp]:
     """ "Một cửa điện tử", registered and seeded as ``lgsp demo`` does, then granted less."""
     app = next(a for a in demo_rp.DEMO_APPS if a.key == "one_stop")
     with ExitStack() as stack:
-        served = stack.enter_context(
-            demo_rp.serving(
-                app,
-                host="127.0.0.1",
-                port=0,
-                issuer=governed_hub.url,
-                secret_key=governed_hub.settings.secret_key or "",
-            )
-        )
+        served = serve_demo_app(stack, governed_hub, app)
         with governed_hub.db.transaction() as conn:
-            register_demo_client(conn, governed_hub.settings, served)
             demo_seed.seed(conn)
             governance_demo.seed(
                 conn, settings=governed_hub.settings, clients={app.name: served.client_id}
