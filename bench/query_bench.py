@@ -44,6 +44,7 @@ from hub import embedded, migrations  # noqa: E402
 from hub.config import Settings  # noqa: E402
 from hub.datasets import service  # noqa: E402
 from hub.db import Database  # noqa: E402
+from bench.token_bench import tree_cpu  # noqa: E402
 
 AN = {"so_dinh_danh": "001087012345", "ho_va_ten": "Nguyễn Văn An", "ngay_sinh": "1987-03-15"}
 SECRET = "bench-secret-key-" + "x" * 40
@@ -118,10 +119,13 @@ def _ctx() -> Any:
 _HUB_TIMING = re.compile(r"\bhub;dur=([\d.]+)")
 
 
-def _worker(job: tuple[str, dict[str, str], bytes, int]) -> tuple[list[float], list[float]]:
+def _worker(
+    job: tuple[str, dict[str, str], bytes, int],
+) -> tuple[list[float], list[float], float]:
     url, headers, body, count = job
     session = requests.Session()
     out, own = [], []
+    cpu = time.process_time()
     for _ in range(count):
         started = time.perf_counter()
         response = session.post(url, data=body, headers=headers, timeout=30)
@@ -131,19 +135,30 @@ def _worker(job: tuple[str, dict[str, str], bytes, int]) -> tuple[list[float], l
         timing = _HUB_TIMING.search(response.headers.get("Server-Timing", ""))
         if timing:
             own.append(float(timing.group(1)))
-    return out, own
+    return out, own, time.process_time() - cpu
 
 
 def load(
-    url: str, headers: dict[str, str], body: bytes, total: int, clients: int
+    url: str,
+    headers: dict[str, str],
+    body: bytes,
+    total: int,
+    clients: int,
+    *,
+    processes: dict[str, int | None] | None = None,
 ) -> dict[str, float]:
+    """Run `total` requests from `clients` processes; with `processes` (name → pid), add the
+    CPU milliseconds per request each process tree used, and the clients' own."""
     per = total // clients
+    processes = processes or {}
     with Pool(clients) as pool:
+        before = {name: tree_cpu(pid) for name, pid in processes.items()}
         started = time.perf_counter()
         results = pool.map(_worker, [(url, headers, body, per)] * clients)
         wall = time.perf_counter() - started
-    lat = sorted(x for r, _ in results for x in r)
-    own = sorted(x for _, o in results for x in o)
+        after = {name: tree_cpu(pid) for name, pid in processes.items()}
+    lat = sorted(x for r, _, _ in results for x in r)
+    own = sorted(x for _, o, _ in results for x in o)
     out = {
         "requests": len(lat),
         "p50_ms": 1000 * lat[len(lat) // 2],
@@ -154,6 +169,12 @@ def load(
     if own:  # the hub's Server-Timing: its own work, without the ministry call or queueing
         out["server_timing_hub_p50_ms"] = own[len(own) // 2]
         out["server_timing_hub_p99_ms"] = own[int(len(own) * 0.99)]
+    for name, b in before.items():
+        a = after[name]
+        if a is not None and b is not None:
+            out[f"cpu_{name}_ms"] = 1000 * (a - b) / len(lat)
+    if processes:
+        out["cpu_clients_ms"] = 1000 * sum(c for _, _, c in results) / len(lat)
     return out
 
 
@@ -187,6 +208,14 @@ def gunicorn_master(pid: int) -> int:
             return children[0]
         time.sleep(0.1)
     return pid
+
+
+def postmaster_pid(pg_dir: Path) -> int | None:
+    """The embedded PostgreSQL's postmaster (None for a server given by URL)."""
+    try:
+        return int((pg_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def zeep_cost(wsdl: str, address: str, answer: bytes, rounds: int = 2000) -> dict[str, float]:
@@ -374,6 +403,7 @@ def main() -> None:
         load(query_url, headers, body, warm, args.concurrency)
         load(bare_url, headers, body, warm, args.concurrency)
         envelope = b"<soap/>"
+        pg_pid = postmaster_pid(pg_dir)
         results = {
             "upstream": load(
                 upstream + "/",
@@ -381,9 +411,24 @@ def main() -> None:
                 envelope,
                 args.requests,
                 args.concurrency,
+                processes={"upstream": procs[0].pid},
             ),
-            "hub": load(query_url, headers, body, args.requests, args.concurrency),
-            "bare": load(bare_url, headers, body, args.requests, args.concurrency),
+            "hub": load(
+                query_url,
+                headers,
+                body,
+                args.requests,
+                args.concurrency,
+                processes={"hub": hub.pid, "upstream": procs[0].pid, "pg": pg_pid},
+            ),
+            "bare": load(
+                bare_url,
+                headers,
+                body,
+                args.requests,
+                args.concurrency,
+                processes={"bare": procs[-1].pid},
+            ),
         }
         rss = worker_rss(gunicorn_master(hub.pid))
         zeep = zeep_cost(upstream + "/?wsdl", upstream + "/", answer_file.read_bytes())

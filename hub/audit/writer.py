@@ -6,13 +6,26 @@ leader and commits every entry waiting, in one statement, then wakes their calle
 hands the lead to the first caller still waiting. An idle writer costs a caller no thread
 hand-off; a busy one shares each commit among everyone who arrived meanwhile. No caller
 goes on (and no data leaves) before its record is committed.
+
+A batch whose writer knows the chain head is hashed and committed in one round trip (the
+database checks that the head has not moved; otherwise nothing is written and the batch
+takes the head lock). Every writer on one machine using the same database shares what it
+knows of the head through a small file (``SharedHead``): so the gunicorn workers of one
+``lgsp serve``, which append in turn, each know the head the previous one left.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import logging
 import os
+import struct
+import tempfile
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 from hub.audit import service
 from hub.audit.models import AuditEntry
@@ -51,14 +64,113 @@ class _Slot:
         self.wake.set()
 
 
-class AuditWriter:
-    """Appends entries to the chain and returns once they are committed."""
+Head = tuple[int, str]
 
-    def __init__(self, db: Database, key: bytes, *, max_batch: int = 256, timeout: float = 10.0):
+
+class SharedHead:
+    """The chain head as the last writer on this machine left it, in a 73-byte file.
+
+    A writer holds the file's exclusive lock (flock) from reading the head until it has
+    written the head its batch made, so the writers of one machine append in turn, each
+    from the head the previous one left, in one round trip. The lock is held for one
+    append statement, which waits at most the writer's lock timeout for the database; the
+    kernel drops it when its holder dies. What the file says is only a guess that saves a
+    round trip: the database refuses an append whose head has moved (another machine, or
+    an admin command appending in its own transaction), and the writer then takes the head
+    lock in the database. So a stale, damaged or foreign file costs time, never the chain.
+    """
+
+    _FORMAT = struct.Struct("<?q64s")
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    @classmethod
+    def for_database(cls, url: str) -> SharedHead:
+        """The shared head of the database at `url`, in this user's temporary directory."""
+        name = hashlib.sha256(url.encode()).hexdigest()[:24]
+        return cls(Path(tempfile.gettempdir()) / f"lgsp-{os.getuid()}" / f"audit-head-{name}")
+
+    def open(self) -> int:
+        """The file's descriptor in this process (created on first use)."""
+        if self._fd is None or self._pid != os.getpid():
+            # After a fork the parent's descriptor would share the parent's lock: reopen.
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the file's exclusive lock (one writer of this machine at a time)."""
+        fd = self.open()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def read(self) -> Head | None:
+        """The head the last writer left (None when unknown); call while locked."""
+        data = os.pread(self.open(), self._FORMAT.size, 0)
+        if len(data) != self._FORMAT.size:
+            return None
+        known, seq, digest = self._FORMAT.unpack(data)
+        try:
+            return (seq, digest.decode("ascii")) if known else None
+        except UnicodeDecodeError:
+            return None
+
+    def write(self, head: Head | None) -> None:
+        """Leave `head` (None: unknown) for the next writer; call while locked."""
+        seq, digest = head if head is not None else (0, "")
+        data = self._FORMAT.pack(head is not None, seq, digest.encode("ascii"))
+        os.pwrite(self.open(), data, 0)
+
+
+class _LocalHead:
+    """The chain head as one writer last left it (not shared)."""
+
+    def __init__(self) -> None:
+        self._head: Head | None = None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        yield  # only the writer's leader uses it
+
+    def read(self) -> Head | None:
+        return self._head
+
+    def write(self, head: Head | None) -> None:
+        self._head = head
+
+
+class AuditWriter:
+    """Appends entries to the chain and returns once they are committed.
+
+    ``shared`` is where the writers of this machine share the chain head (by default a file
+    per database URL; None keeps it in this writer only).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        key: bytes,
+        *,
+        max_batch: int = 256,
+        timeout: float = 10.0,
+        shared: SharedHead | None | bool = True,
+    ):
         self.db = db
         self.key = key
         self.max_batch = max_batch
         self.timeout = timeout
+        self._local = _LocalHead()
+        self.heads: SharedHead | _LocalHead = (
+            SharedHead.for_database(db.url) if shared is True else shared or self._local
+        )
         self._reset()
 
     def _reset(self) -> None:
@@ -66,9 +178,9 @@ class AuditWriter:
         self._lock = threading.Lock()  # guards _pending and _leading
         self._pending: list[_Slot] = []
         self._leading = False
-        # The chain head as this process last wrote it, and how many batches more go
-        # straight to the lock since another process last moved it (only the leader).
-        self._head: tuple[int, str] | None = None
+        self._local.write(None)
+        # How many batches more go straight to the lock since a writer that does not share
+        # the head (another machine, an admin command) last moved it.
         self._skip_fast = 0
 
     def append(self, entry: AuditEntry) -> int:
@@ -131,24 +243,38 @@ class AuditWriter:
 
     def _commit(self, batch: list[_Slot]) -> None:
         entries = [slot.entry for slot in batch]
-        try:
-            done = None
-            if self._head is not None and not self._skip_fast:
-                done = service.append_at_head(
-                    self.db, entries, key=self.key, head=self._head, lock_timeout=self.timeout
-                )
+        heads = self._usable_heads()
+        with heads.locked():
+            head = heads.read()
+            try:
+                done = None
+                if head is not None and not self._skip_fast:
+                    done = service.append_at_head(
+                        self.db, entries, key=self.key, head=head, lock_timeout=self.timeout
+                    )
+                    if done is None:
+                        # Another writer moves the head unseen: go to the lock for a while.
+                        self._skip_fast = FAST_PATH_PAUSE
+                elif self._skip_fast:
+                    self._skip_fast -= 1
                 if done is None:
-                    # Another process writes too: go straight to the lock for a while.
-                    self._skip_fast = FAST_PATH_PAUSE
-            elif self._skip_fast:
-                self._skip_fast -= 1
-            if done is None:
-                done = service.append_locked(
-                    self.db, entries, key=self.key, lock_timeout=self.timeout
-                )
-        except BaseException:
-            self._head = None  # unknown now: the next batch reads the head under its lock
-            raise
-        seqs, self._head = done
+                    done = service.append_locked(
+                        self.db, entries, key=self.key, lock_timeout=self.timeout
+                    )
+            except BaseException:
+                heads.write(None)  # unknown now: the next batch reads it under the lock
+                raise
+            seqs, new_head = done
+            heads.write(new_head)
         for slot, seq in zip(batch, seqs, strict=True):
             slot.finish(seq)
+
+    def _usable_heads(self) -> SharedHead | _LocalHead:
+        """Where the head is known: shared, unless the shared file cannot be opened."""
+        if isinstance(self.heads, SharedHead):
+            try:
+                self.heads.open()
+            except OSError as exc:
+                log.warning("audit head not shared (%s): each worker's appends cost more", exc)
+                self.heads = self._local
+        return self.heads

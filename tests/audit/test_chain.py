@@ -1,6 +1,7 @@
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -8,11 +9,12 @@ import pytest
 from hub.audit import service
 from hub.audit import store as audit_store
 from hub.audit.models import AuditEntry
-from hub.audit.writer import AuditUnavailableError, AuditWriter
+from hub.audit.writer import AuditUnavailableError, AuditWriter, SharedHead
 from hub.errors import HubError
 from tests.conftest import cli_env
 
 KEY = b"k" * 32
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def entry(n: int, **extra) -> AuditEntry:
@@ -226,9 +228,9 @@ def test_searchable_columns_are_generated_from_the_hashed_content(db):
 
 
 def test_two_writers_with_stale_heads_still_make_one_chain(db):
-    # Two processes' writers each cache the head they last wrote; interleaved, every
-    # append finds the other moved it and falls back to reading the head under its lock.
-    first, second = AuditWriter(db, KEY), AuditWriter(db, KEY)
+    # Two writers that do not share the head (two machines) each know the head they last
+    # wrote; interleaved, each append finds the other moved it and reads it under its lock.
+    first, second = AuditWriter(db, KEY, shared=None), AuditWriter(db, KEY, shared=None)
     for i in range(6):
         (first if i % 2 else second).append(entry(i))
     result = verify(db)
@@ -267,3 +269,76 @@ def test_a_held_chain_head_makes_appends_fail_in_time_and_none_is_written_late(d
     assert writer.append(entry(4)) == 2  # nothing refused earlier was written after all
     result = verify(db)
     assert result.ok and result.checked == 2
+
+
+def _count_locked_appends(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    locked = service.append_locked
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return locked(*args, **kwargs)
+
+    monkeypatch.setattr(service, "append_locked", counting)
+    return calls
+
+
+def test_writers_sharing_the_head_append_in_one_statement_each(db, tmp_path, monkeypatch):
+    # Two workers of one machine: each knows the head the other left, so only the very
+    # first append has to read it under the database lock.
+    locked = _count_locked_appends(monkeypatch)
+    shared = tmp_path / "audit-head"
+    first = AuditWriter(db, KEY, shared=SharedHead(shared))
+    second = AuditWriter(db, KEY, shared=SharedHead(shared))
+    for i in range(8):
+        (first if i % 2 else second).append(entry(i))
+    assert len(locked) == 1
+    result = verify(db)
+    assert result.ok and result.checked == 8
+
+
+def test_processes_sharing_the_head_keep_one_chain(db, db_url, tmp_path):
+    script = f"""
+import sys
+from pathlib import Path
+from hub.audit.writer import AuditWriter, SharedHead
+from hub.db import Database
+from tests.audit.test_chain import KEY, entry
+db = Database({db_url!r})
+shared = SharedHead(Path({str(tmp_path / "h")!r}))
+writer = AuditWriter(db, KEY, shared=shared)
+for i in range(40):
+    writer.append(entry(int(sys.argv[1]) * 1000 + i))
+db.close()
+"""
+    env = cli_env(db_url, tmp_path, PYTHONPATH=str(ROOT))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(n)], env=env, cwd=ROOT)
+        for n in range(3)
+    ]
+    assert [p.wait(60) for p in procs] == [0, 0, 0]
+    result = verify(db)
+    assert result.ok and result.checked == 120
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"garbage", b"\x01" + (41).to_bytes(8, "little") + b"f" * 64, b"\x01" + b"\xff" * 72],
+    ids=["empty", "short", "stale", "damaged"],
+)
+def test_a_wrong_shared_head_costs_time_never_the_chain(db, tmp_path, content):
+    fill(db, 2)
+    (tmp_path / "h").write_bytes(content)
+    writer = AuditWriter(db, KEY, shared=SharedHead(tmp_path / "h"))
+    assert writer.append(entry(2)) == 3
+    assert writer.append(entry(3)) == 4
+    result = verify(db)
+    assert result.ok and result.checked == 4
+
+
+def test_without_a_usable_temporary_directory_the_writer_keeps_the_head(db, tmp_path, caplog):
+    (tmp_path / "file").write_text("not a directory")
+    writer = AuditWriter(db, KEY, shared=SharedHead(tmp_path / "file" / "h"))
+    assert [writer.append(entry(i)) for i in range(3)] == [1, 2, 3]
+    assert not isinstance(writer.heads, SharedHead)
+    assert "audit head not shared" in caplog.text
