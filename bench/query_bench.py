@@ -35,6 +35,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.token_bench import tree_cpu  # noqa: E402
 from connectors.definition import parse_definition  # noqa: E402
 from connectors.demo.population import make_population_app  # noqa: E402
 from connectors.demo.server import serve_app  # noqa: E402
@@ -44,7 +45,6 @@ from hub import embedded, migrations  # noqa: E402
 from hub.config import Settings  # noqa: E402
 from hub.datasets import service  # noqa: E402
 from hub.db import Database  # noqa: E402
-from bench.token_bench import tree_cpu  # noqa: E402
 
 AN = {"so_dinh_danh": "001087012345", "ho_va_ten": "Nguyễn Văn An", "ngay_sinh": "1987-03-15"}
 SECRET = "bench-secret-key-" + "x" * 40
