@@ -7,7 +7,9 @@ In one run: a fast canned SOAP upstream (the population WSDL, one recorded answe
 gunicorn; `lgsp serve` with the dan-cu dataset pointing at it; a bare Flask app returning
 the same JSON under `hub.gunicorn_conf`; the same load (N requests, C client processes)
 against the upstream itself, the hub, and the bare app. Prints p50/p99/throughput, the
-hub's added latency, RSS per hub worker after the run, and the cost of the zeep call. The
+hub's added latency, RSS per hub worker after the run, and the cost of the zeep call, as
+JSON and then as a table, with the CPU time per request of each process (Linux /proc): the
+server, the upstream, PostgreSQL (embedded only), and the load clients. The
 hub's own time per request as its Server-Timing header reports it (everything but the
 ministry call, measured inside the worker, so without waiting for a free worker) is shown
 beside, as `server_timing_hub_*`: it is not the target's measure, which is taken at the
@@ -242,6 +244,35 @@ def zeep_cost(wsdl: str, address: str, answer: bytes, rounds: int = 2000) -> dic
     }
 
 
+def summary(report: dict[str, Any]) -> str:
+    """The report as a table: the upstream alone, the hub, and the bare app, side by side."""
+    results = report["results"]
+    heads = ("target", "req/s", "p50 ms", "p99 ms", "CPU ms/request: server", "upstream", "PG")
+    lines = ["  ".join(f"{h:>10}" if i else f"{h:<10}" for i, h in enumerate(heads))]
+    for name, server_key in (("upstream", "upstream"), ("hub", "hub"), ("bare", "bare")):
+        r = results[name]
+
+        def cell(key: str, r: dict[str, float] = r) -> str:
+            return f"{r[key]:.2f}" if key in r else "-"
+
+        row = (name, f"{r['rps']:.0f}", cell("p50_ms"), cell("p99_ms"))
+        row += (cell(f"cpu_{server_key}_ms"),)
+        row += (cell("cpu_upstream_ms") if name == "hub" else "-",)
+        row += (cell("cpu_pg_ms"),)
+        lines.append("  ".join(f"{c:>10}" if i else f"{c:<10}" for i, c in enumerate(row)))
+    lines += [
+        f"hub minus upstream: p50 {report['hub_minus_upstream_p50_ms']:+.2f} ms, "
+        f"p99 {report['hub_minus_upstream_p99_ms']:+.2f} ms (target ≤ 2 / ≤ 10 ms)",
+        f"hub throughput / bare app: {report['throughput_vs_bare']:.0%} (target ≥ 50 %)",
+        "hub worker RSS after the run: "
+        + ", ".join(f"{mb:.0f}" for mb in report["hub_worker_rss_mb"])
+        + " MB (target ≤ 150 MB)",
+        f"zeep call: {report['zeep_call']['fetch_ms']:.2f} ms per lookup, of which zeep and "
+        f"mapping {report['zeep_call']['zeep_and_mapping_ms']:.2f} ms",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=10_000)
@@ -445,6 +476,7 @@ def main() -> None:
             "zeep_call": zeep,
         }
         print(json.dumps(report, indent=2))
+        print(summary(report))
     finally:
         for proc in reversed(procs):
             proc.terminate()

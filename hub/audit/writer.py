@@ -20,7 +20,9 @@ import contextlib
 import fcntl
 import hashlib
 import logging
+import mmap
 import os
+import re
 import struct
 import tempfile
 import threading
@@ -68,7 +70,8 @@ Head = tuple[int, str]
 
 
 class SharedHead:
-    """The chain head as the last writer on this machine left it, in a 73-byte file.
+    """The chain head as the last writer on this machine left it, in a 73-byte file mapped
+    into the memory of every writer.
 
     A writer holds the file's exclusive lock (flock) from reading the head until it has
     written the head its batch made, so the writers of one machine append in turn, each
@@ -81,10 +84,12 @@ class SharedHead:
     """
 
     _FORMAT = struct.Struct("<?q64s")
+    _HASH = re.compile(r"[0-9a-f]{64}")
 
     def __init__(self, path: Path):
         self.path = path
-        self._fd: int | None = None
+        self._fd = -1
+        self._map: mmap.mmap | None = None
         self._pid = 0
 
     @classmethod
@@ -93,41 +98,42 @@ class SharedHead:
         name = hashlib.sha256(url.encode()).hexdigest()[:24]
         return cls(Path(tempfile.gettempdir()) / f"lgsp-{os.getuid()}" / f"audit-head-{name}")
 
-    def open(self) -> int:
-        """The file's descriptor in this process (created on first use)."""
-        if self._fd is None or self._pid != os.getpid():
+    def open(self) -> mmap.mmap:
+        """The file, mapped into this process's memory (created on first use)."""
+        if self._map is None or self._pid != os.getpid():
             # After a fork the parent's descriptor would share the parent's lock: reopen.
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._pid = os.getpid()
-        return self._fd
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                if os.fstat(fd).st_size < self._FORMAT.size:
+                    os.ftruncate(fd, self._FORMAT.size)  # zeros: "unknown"
+                self._map = mmap.mmap(fd, self._FORMAT.size)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd, self._pid = fd, os.getpid()
+        return self._map
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the file's exclusive lock (one writer of this machine at a time)."""
-        fd = self.open()
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        self.open()
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def read(self) -> Head | None:
-        """The head the last writer left (None when unknown); call while locked."""
-        data = os.pread(self.open(), self._FORMAT.size, 0)
-        if len(data) != self._FORMAT.size:
-            return None
-        known, seq, digest = self._FORMAT.unpack(data)
-        try:
-            return (seq, digest.decode("ascii")) if known else None
-        except UnicodeDecodeError:
-            return None
+        """The head the last writer left (None when unknown or unreadable); call locked."""
+        known, seq, raw = self._FORMAT.unpack_from(self.open())
+        digest = raw.decode("latin-1")
+        return (seq, digest) if known and self._HASH.fullmatch(digest) else None
 
     def write(self, head: Head | None) -> None:
         """Leave `head` (None: unknown) for the next writer; call while locked."""
         seq, digest = head if head is not None else (0, "")
-        data = self._FORMAT.pack(head is not None, seq, digest.encode("ascii"))
-        os.pwrite(self.open(), data, 0)
+        self._FORMAT.pack_into(self.open(), 0, head is not None, seq, digest.encode("ascii"))
 
 
 class _LocalHead:
