@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import requests
+import urllib3
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
@@ -74,13 +75,113 @@ def bounded_request(
             "The upstream service could not be reached.", upstream=name
         ) from exc
     try:
-        declared = response.headers.get("Content-Length")
+        body = _read_capped(
+            response.headers, response.raw, max_bytes=max_bytes, deadline=deadline, name=name
+        )
+    finally:
+        response.close()
+    # requests keeps the body here once consumed; set it so .content/.json() work as usual.
+    response._content = body
+    response._content_consumed = True  # type: ignore[attr-defined]
+    return response
+
+
+class UpstreamAnswer:
+    """An upstream's answer as zeep and the connectors read it: status, headers, body."""
+
+    __slots__ = ("content", "encoding", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Any, content: bytes):
+        self.status_code = status_code
+        self.headers = headers  # case-insensitive
+        self.content = content
+        self.encoding: str | None = None  # zeep reads it; the XML declares its own
+
+
+def bounded_post(
+    session: requests.Session,
+    url: str,
+    *,
+    data: bytes,
+    headers: Any,
+    connect: float,
+    read: float,
+    deadline: float,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+    upstream: str | None = None,
+) -> UpstreamAnswer:
+    """POST `data` like ``bounded_request``, straight through the session's connection
+    pool (same pool, TLS settings and session headers, none of requests' per-request
+    machinery: half the CPU of a SOAP call's HTTP exchange)."""
+    name = upstream or url
+    target = requests.PreparedRequest()
+    target.url = url
+    try:
+        adapter = session.get_adapter(url)
+        assert isinstance(adapter, HTTPAdapter)
+        pool = adapter.get_connection_with_tls_context(target, verify=session.verify)
+        assert isinstance(pool, urllib3.HTTPConnectionPool)
+        path = urllib3.util.parse_url(url).request_uri
+    except (requests.exceptions.RequestException, ValueError) as exc:
+        raise UpstreamUnavailableError(
+            "The upstream service's address is not usable.", upstream=name
+        ) from exc
+    given = {name.lower() for name in headers}
+    sent = {k: str(v) for k, v in session.headers.items() if k.lower() not in given}
+    sent.update(headers)
+    connect_s, read_s = timeouts_for(connect, read, deadline)
+    try:
+        response = pool.urlopen(
+            "POST",
+            path,
+            body=data,
+            headers=sent,
+            retries=False,
+            redirect=False,
+            assert_same_host=False,
+            timeout=urllib3.Timeout(connect=connect_s, read=read_s),
+            preload_content=False,
+        )
+    except urllib3.exceptions.NewConnectionError as exc:  # refused, unreachable, no DNS
+        raise UpstreamUnavailableError(
+            "The upstream service could not be reached.", upstream=name
+        ) from exc
+    except urllib3.exceptions.ConnectTimeoutError as exc:
+        raise UpstreamTimeoutError(
+            f"Connecting to the upstream service took longer than {connect:g} s.", upstream=name
+        ) from exc
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+        raise UpstreamTimeoutError(
+            "The upstream service did not answer in time.", upstream=name
+        ) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise UpstreamUnavailableError(
+            "The upstream service could not be reached.", upstream=name
+        ) from exc
+    try:
+        body = _read_capped(
+            response.headers, response, max_bytes=max_bytes, deadline=deadline, name=name
+        )
+    except BaseException:
+        response.close()  # a half-read connection must not go back to the pool
+        raise
+    finally:
+        response.release_conn()
+    return UpstreamAnswer(response.status, response.headers, body)
+
+
+def _read_capped(
+    headers: Any, raw: urllib3.BaseHTTPResponse, *, max_bytes: int, deadline: float, name: str
+) -> bytes:
+    """Read a (decoded) body of at most `max_bytes` before `deadline`."""
+    try:
+        declared = headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > max_bytes:
             raise UpstreamInvalidResponseError(
                 f"The upstream answer is larger than {max_bytes} bytes.", upstream=name
             )
         body = bytearray()
-        for chunk in response.raw.stream(CHUNK, decode_content=True):
+        for chunk in raw.stream(CHUNK, decode_content=True):
             body.extend(chunk)
             if len(body) > max_bytes:
                 raise UpstreamInvalidResponseError(
@@ -98,9 +199,4 @@ def bounded_request(
         raise UpstreamUnavailableError(
             "The connection to the upstream service broke.", upstream=name
         ) from exc
-    finally:
-        response.close()
-    # requests keeps the body here once consumed; set it so .content/.json() work as usual.
-    response._content = bytes(body)
-    response._content_consumed = True  # type: ignore[attr-defined]
-    return response
+    return bytes(body)

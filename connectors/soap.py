@@ -25,7 +25,13 @@ from connectors.errors import (
     UpstreamInvalidResponseError,
     UpstreamUnavailableError,
 )
-from connectors.http import MAX_RESPONSE_BYTES, bounded_request, make_session
+from connectors.http import (
+    MAX_RESPONSE_BYTES,
+    UpstreamAnswer,
+    bounded_post,
+    bounded_request,
+    make_session,
+)
 from connectors.mapping import map_response, set_path
 
 WSDL_LOAD_TIMEOUT = 10.0
@@ -77,13 +83,12 @@ class BoundedTransport(zeep.Transport):
         """Set the deadline (time.monotonic) for the calls of the current thread."""
         self._local.deadline = deadline
 
-    def post(self, address: str, message: Any, headers: Any) -> requests.Response:
+    def post(self, address: str, message: Any, headers: Any) -> UpstreamAnswer:
         """POST the envelope with bounded time and size."""
         deadline = getattr(self._local, "deadline", None) or time.monotonic() + self.read
         self._local.status = None
-        response = bounded_request(
+        response = bounded_post(
             self.session,
-            "POST",
             address,
             data=message,
             headers=headers,

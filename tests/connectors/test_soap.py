@@ -256,3 +256,42 @@ def test_raw_soap_headers_when_the_wsdl_does_not_declare_them(
     assert ministries.population_headers.received[-1] == {
         "MaYeuCau": "req-raw-1", "MaThuTuc": "2.000001", "MaDonVi": None, "MaCanBo": None,
     }  # fmt: skip
+
+
+def test_the_definitions_http_headers_reach_the_ministry(
+    breakers: BreakerRegistry, ctx: Context
+) -> None:
+    from connectors.demo.population import make_population_app
+    from connectors.demo.server import serve_app
+
+    population_app = make_population_app()
+    seen: list[dict[str, str]] = []
+
+    def recording(environ, start_response):  # type: ignore[no-untyped-def]
+        if environ["REQUEST_METHOD"] == "POST":
+            seen.append({k: v for k, v in environ.items() if k.startswith(("HTTP_", "CONTENT_"))})
+        return population_app(environ, start_response)
+
+    server = serve_app(recording)
+    try:
+        connector = build_connector(
+            dataset(
+                "dan-cu",
+                upstream__wsdl=server.base_url + "/?wsdl",
+                upstream__address=server.base_url + "/",
+                upstream__headers={"X-Gateway-Zone": "tinh-01"},
+            ),
+            env={},
+            breakers=breakers,
+        )
+        assert connector.fetch(AN, ctx).found
+        assert connector.fetch(AN, ctx).found
+        connector.close()
+    finally:
+        server.stop()
+    assert len(seen) == 2
+    for headers in seen:
+        assert headers["HTTP_X_GATEWAY_ZONE"] == "tinh-01"
+        assert headers["CONTENT_TYPE"].startswith("text/xml")
+        assert "HTTP_SOAPACTION" in headers
+        assert headers["HTTP_USER_AGENT"].startswith("Zeep/")
