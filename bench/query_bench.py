@@ -247,7 +247,7 @@ def zeep_cost(wsdl: str, address: str, answer: bytes, rounds: int = 2000) -> dic
 def summary(report: dict[str, Any]) -> str:
     """The report as a table: the upstream alone, the hub, and the bare app, side by side."""
     results = report["results"]
-    heads = ("target", "req/s", "p50 ms", "p99 ms", "CPU ms/request: server", "upstream", "PG")
+    heads = ("target", "req/s", "p50 ms", "p99 ms", "cpu server", "cpu upstr.", "cpu PG")
     lines = ["  ".join(f"{h:>10}" if i else f"{h:<10}" for i, h in enumerate(heads))]
     for name, server_key in (("upstream", "upstream"), ("hub", "hub"), ("bare", "bare")):
         r = results[name]
@@ -261,6 +261,7 @@ def summary(report: dict[str, Any]) -> str:
         row += (cell("cpu_pg_ms"),)
         lines.append("  ".join(f"{c:>10}" if i else f"{c:<10}" for i, c in enumerate(row)))
     lines += [
+        "(cpu: milliseconds of CPU per request, all processes of each)",
         f"hub minus upstream: p50 {report['hub_minus_upstream_p50_ms']:+.2f} ms, "
         f"p99 {report['hub_minus_upstream_p99_ms']:+.2f} ms (target ≤ 2 / ≤ 10 ms)",
         f"hub throughput / bare app: {report['throughput_vs_bare']:.0%} (target ≥ 50 %)",
