@@ -162,7 +162,7 @@ def run(url: str, tmp: Path, upstream: str, n: int, warmup: int) -> None:
                 samples[name].append(took)
     with db.transaction() as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM audit_log WHERE kind = 'data.query'")
-        audited = cur.fetchone()[0]
+        (audited,) = cur.fetchone() or (0,)
     base = statistics.median(samples["off"])
     print(f"\n{n} requests per app (after {warmup} warm-up), alternating; ms per request\n")
     print(f"{'governance':<12}{'p50':>9}{'p90':>9}{'p99':>9}{'added p50':>12}")

@@ -44,6 +44,7 @@ from connectors.demo.server import serve_app  # noqa: E402
 from connectors.registry import build_connector  # noqa: E402
 from connectors.resilience import BreakerRegistry  # noqa: E402
 from hub import embedded, migrations  # noqa: E402
+from hub.audit import service as audit_service  # noqa: E402
 from hub.config import Settings  # noqa: E402
 from hub.datasets import service  # noqa: E402
 from hub.db import Database  # noqa: E402
@@ -255,10 +256,15 @@ def summary(report: dict[str, Any]) -> str:
         def cell(key: str, r: dict[str, float] = r) -> str:
             return f"{r[key]:.2f}" if key in r else "-"
 
-        row = (name, f"{r['rps']:.0f}", cell("p50_ms"), cell("p99_ms"))
-        row += (cell(f"cpu_{server_key}_ms"),)
-        row += (cell("cpu_upstream_ms") if name == "hub" else "-",)
-        row += (cell("cpu_pg_ms"),)
+        row = (
+            name,
+            f"{r['rps']:.0f}",
+            cell("p50_ms"),
+            cell("p99_ms"),
+            cell(f"cpu_{server_key}_ms"),
+            cell("cpu_upstream_ms") if name == "hub" else "-",
+            cell("cpu_pg_ms"),
+        )
         lines.append("  ".join(f"{c:>10}" if i else f"{c:<10}" for i, c in enumerate(row)))
     lines += [
         "(cpu: milliseconds of CPU per request, all processes of each)",
@@ -268,6 +274,8 @@ def summary(report: dict[str, Any]) -> str:
         "hub worker RSS after the run: "
         + ", ".join(f"{mb:.0f}" for mb in report["hub_worker_rss_mb"])
         + " MB (target ≤ 150 MB)",
+        f"audit chain after the run: {'valid' if report['audit_chain']['valid'] else 'BROKEN'}"
+        f" ({report['audit_chain']['records']:,} records)",
         f"zeep call: {report['zeep_call']['fetch_ms']:.2f} ms per lookup, of which zeep and "
         f"mapping {report['zeep_call']['zeep_and_mapping_ms']:.2f} ms",
     ]
@@ -463,6 +471,10 @@ def main() -> None:
             ),
         }
         rss = worker_rss(gunicorn_master(hub.pid))
+        # Every query was audited by 4 workers appending to one chain: it must still verify.
+        check = Database(db_url)
+        chain, _ = audit_service.timed_verify(check, settings)
+        check.close()
         zeep = zeep_cost(upstream + "/?wsdl", upstream + "/", answer_file.read_bytes())
         hub_r, bare_r, up_r = results["hub"], results["bare"], results["upstream"]
         report = {
@@ -475,6 +487,7 @@ def main() -> None:
             "throughput_vs_bare": hub_r["rps"] / bare_r["rps"],
             "hub_worker_rss_mb": rss,
             "zeep_call": zeep,
+            "audit_chain": {"valid": chain.ok, "records": chain.checked},
         }
         print(json.dumps(report, indent=2))
         print(summary(report))

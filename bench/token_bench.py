@@ -260,10 +260,10 @@ def start_peer(stack: ExitStack, tmp: Path, env: dict[str, str]) -> tuple[str, i
 
 
 def table(title: str, rows: list[dict[str, Any]]) -> str:
-    cols = ("label", "requests", "concurrency", "errors", "rps", "p50_ms", "p95_ms", "p99_ms")
-    cols += ("cpu_server_ms", "cpu_pg_ms", "cpu_gen_ms")
-    heads = ("server / test", "requests", "C", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms")
-    heads += ("cpu srv", "cpu pg", "cpu gen")
+    cols: tuple[str, ...] = ("label", "requests", "concurrency", "errors", "rps", "p50_ms")
+    cols += ("p95_ms", "p99_ms", "cpu_server_ms", "cpu_pg_ms", "cpu_gen_ms")
+    heads: tuple[str, ...] = ("server / test", "requests", "C", "errors", "req/s", "p50 ms")
+    heads += ("p95 ms", "p99 ms", "cpu srv", "cpu pg", "cpu gen")
     cells = [[str(r.get(c, "")) for c in cols] for r in rows]
     widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(heads)]
 
