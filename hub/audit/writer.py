@@ -102,6 +102,9 @@ class SharedHead:
         """The file, mapped into this process's memory (created on first use)."""
         if self._map is None or self._pid != os.getpid():
             # After a fork the parent's descriptor would share the parent's lock: reopen.
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:

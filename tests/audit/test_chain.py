@@ -342,3 +342,27 @@ def test_without_a_usable_temporary_directory_the_writer_keeps_the_head(db, tmp_
     assert [writer.append(entry(i)) for i in range(3)] == [1, 2, 3]
     assert not isinstance(writer.heads, SharedHead)
     assert "audit head not shared" in caplog.text
+
+
+def test_a_forked_writer_shares_the_head_with_its_parent(db, tmp_path, monkeypatch):
+    # gunicorn forks its workers: a writer made before the fork reopens the shared file.
+    import multiprocessing
+
+    locked = _count_locked_appends(monkeypatch)
+    writer = AuditWriter(db, KEY, shared=SharedHead(tmp_path / "h"))
+    writer.append(entry(0))
+
+    def child() -> None:
+        before = len(locked)
+        for i in range(3):
+            writer.append(entry(10 + i))
+        sys.exit(10 + len(locked) - before)  # how many appends took the locked path
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join(30)
+    assert process.exitcode == 10  # the child knew the parent's head: one statement each
+    assert writer.append(entry(1)) == 5
+    assert len(locked) == 1  # and the parent knew the child's
+    result = verify(db)
+    assert result.ok and result.checked == 5
