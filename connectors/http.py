@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -130,34 +132,28 @@ def bounded_post(
     sent = {k: str(v) for k, v in session.headers.items() if k.lower() not in given}
     sent.update(headers)
     connect_s, read_s = timeouts_for(connect, read, deadline)
-    try:
-        response = pool.urlopen(
-            "POST",
-            path,
-            body=data,
-            headers=sent,
-            retries=False,
-            redirect=False,
-            assert_same_host=False,
-            timeout=urllib3.Timeout(connect=connect_s, read=read_s),
-            preload_content=False,
-        )
-    except urllib3.exceptions.NewConnectionError as exc:  # refused, unreachable, no DNS
-        raise UpstreamUnavailableError(
-            "The upstream service could not be reached.", upstream=name
-        ) from exc
-    except urllib3.exceptions.ConnectTimeoutError as exc:
-        raise UpstreamTimeoutError(
-            f"Connecting to the upstream service took longer than {connect:g} s.", upstream=name
-        ) from exc
-    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
-        raise UpstreamTimeoutError(
-            "The upstream service did not answer in time.", upstream=name
-        ) from exc
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise UpstreamUnavailableError(
-            "The upstream service could not be reached.", upstream=name
-        ) from exc
+    with _translated(name, "The upstream service could not be reached."):
+        try:
+            response = pool.urlopen(
+                "POST",
+                path,
+                body=data,
+                headers=sent,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=urllib3.Timeout(connect=connect_s, read=read_s),
+                preload_content=False,
+            )
+        except urllib3.exceptions.NewConnectionError as exc:  # refused, unreachable, no DNS
+            raise UpstreamUnavailableError(
+                "The upstream service could not be reached.", upstream=name
+            ) from exc
+        except urllib3.exceptions.ConnectTimeoutError as exc:
+            raise UpstreamTimeoutError(
+                f"Connecting to the upstream service took longer than {connect:g} s.",
+                upstream=name,
+            ) from exc
     try:
         body = _read_capped(
             response.headers, response, max_bytes=max_bytes, deadline=deadline, name=name
@@ -174,7 +170,7 @@ def _read_capped(
     headers: Any, raw: urllib3.BaseHTTPResponse, *, max_bytes: int, deadline: float, name: str
 ) -> bytes:
     """Read a (decoded) body of at most `max_bytes` before `deadline`."""
-    try:
+    with _translated(name, "The connection to the upstream service broke."):
         declared = headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > max_bytes:
             raise UpstreamInvalidResponseError(
@@ -191,12 +187,17 @@ def _read_capped(
                 raise UpstreamTimeoutError(
                     "The upstream service did not finish its answer in time.", upstream=name
                 )
+    return bytes(body)
+
+
+@contextlib.contextmanager
+def _translated(name: str, broken: str) -> Iterator[None]:
+    """Turn urllib3's and the socket's errors into the connectors' typed errors."""
+    try:
+        yield
     except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
         raise UpstreamTimeoutError(
             "The upstream service did not answer in time.", upstream=name
         ) from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise UpstreamUnavailableError(
-            "The connection to the upstream service broke.", upstream=name
-        ) from exc
-    return bytes(body)
+        raise UpstreamUnavailableError(broken, upstream=name) from exc
