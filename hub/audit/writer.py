@@ -23,6 +23,7 @@ import logging
 import mmap
 import os
 import re
+import stat
 import struct
 import tempfile
 import threading
@@ -106,9 +107,14 @@ class SharedHead:
                 os.close(self._fd)
                 self._fd = -1
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            _private(os.lstat(self.path.parent), "directory")
+            # O_NOFOLLOW: a link planted in a shared temporary directory is refused.
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+            fd = os.open(self.path, flags, 0o600)
             try:
-                if os.fstat(fd).st_size < self._FORMAT.size:
+                st = os.fstat(fd)
+                _private(st, "file")
+                if st.st_size < self._FORMAT.size:
                     os.ftruncate(fd, self._FORMAT.size)  # zeros: "unknown"
                 self._map = mmap.mmap(fd, self._FORMAT.size)
             except BaseException:
@@ -137,6 +143,13 @@ class SharedHead:
         """Leave `head` (None: unknown) for the next writer; call while locked."""
         seq, digest = head if head is not None else (0, "")
         self._FORMAT.pack_into(self.open(), 0, head is not None, seq, digest.encode("ascii"))
+
+
+def _private(st: os.stat_result, what: str) -> None:
+    """Refuse a shared-head directory or file that another user owns or may write."""
+    kind = stat.S_ISDIR if what == "directory" else stat.S_ISREG
+    if not kind(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise PermissionError(f"the shared audit head {what} is not private to this user")
 
 
 class _LocalHead:

@@ -366,3 +366,21 @@ def test_a_forked_writer_shares_the_head_with_its_parent(db, tmp_path, monkeypat
     assert len(locked) == 1  # and the parent knew the child's
     result = verify(db)
     assert result.ok and result.checked == 5
+
+
+def test_a_shared_head_others_could_write_or_a_planted_link_is_refused(db, tmp_path, caplog):
+    open_dir = tmp_path / "open"
+    open_dir.mkdir(mode=0o777)
+    open_dir.chmod(0o777)  # another user could replace the file
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "h").symlink_to(victim)  # a link planted where the file would be
+    for path in (open_dir / "h", private / "h"):
+        writer = AuditWriter(db, KEY, shared=SharedHead(path))
+        writer.append(entry(0))
+        assert not isinstance(writer.heads, SharedHead)
+    assert victim.read_bytes() == b"precious"
+    assert not (open_dir / "h").exists()
+    assert caplog.text.count("audit head not shared") == 2
