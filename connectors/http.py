@@ -118,16 +118,19 @@ def bounded_post(
     name = upstream or url
     target = requests.PreparedRequest()
     target.url = url
+    unusable = UpstreamUnavailableError(
+        "The upstream service's address is not an http:// or https:// URL.", upstream=name
+    )
     try:
         adapter = session.get_adapter(url)
-        assert isinstance(adapter, HTTPAdapter)
-        pool = adapter.get_connection_with_tls_context(target, verify=session.verify)
-        assert isinstance(pool, urllib3.HTTPConnectionPool)
+        pool = None
+        if isinstance(adapter, HTTPAdapter) and url.lower().startswith(("http://", "https://")):
+            pool = adapter.get_connection_with_tls_context(target, verify=session.verify)
         path = urllib3.util.parse_url(url).request_uri
     except (requests.exceptions.RequestException, ValueError) as exc:
-        raise UpstreamUnavailableError(
-            "The upstream service's address is not usable.", upstream=name
-        ) from exc
+        raise unusable from exc
+    if not isinstance(pool, urllib3.HTTPConnectionPool):  # file://, a WSDL's odd address
+        raise unusable
     given = {name.lower() for name in headers}
     sent = {k: str(v) for k, v in session.headers.items() if k.lower() not in given}
     sent.update(headers)

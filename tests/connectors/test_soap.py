@@ -295,3 +295,20 @@ def test_the_definitions_http_headers_reach_the_ministry(
         assert headers["CONTENT_TYPE"].startswith("text/xml")
         assert "HTTP_SOAPACTION" in headers
         assert headers["HTTP_USER_AGENT"].startswith("Zeep/")
+
+
+def test_a_wsdl_address_that_is_not_http_is_refused(
+    ministries: DemoMinistries, breakers: BreakerRegistry, ctx: Context, tmp_path: Path
+) -> None:
+    import re
+
+    import requests
+
+    wsdl = requests.get(ministries.env["LGSP_DEMO_POPULATION_WSDL"], timeout=10).text
+    pinned = tmp_path / "population.wsdl"
+    pinned.write_text(re.sub(r'location="[^"]*"', 'location="file:///etc/hostname"', wsdl))
+    connector = build_connector(
+        dataset("dan-cu", upstream__wsdl=str(pinned)), env={}, breakers=breakers
+    )
+    with pytest.raises(UpstreamUnavailableError, match="not an http:// or https:// URL"):
+        connector.fetch(AN, ctx)
