@@ -118,9 +118,6 @@ def bounded_post(
     name = upstream or url
     target = requests.PreparedRequest()
     target.url = url
-    unusable = UpstreamUnavailableError(
-        "The upstream service's address is not an http:// or https:// URL.", upstream=name
-    )
     try:
         adapter = session.get_adapter(url)
         pool = None
@@ -128,10 +125,10 @@ def bounded_post(
             pool = adapter.get_connection_with_tls_context(target, verify=session.verify)
         path = urllib3.util.parse_url(url).request_uri
     except (requests.exceptions.RequestException, ValueError) as exc:
-        raise unusable from exc
+        raise _not_http(name) from exc
     if not isinstance(pool, urllib3.HTTPConnectionPool):  # file://, a WSDL's odd address
-        raise unusable
-    given = {name.lower() for name in headers}
+        raise _not_http(name)
+    given = {header.lower() for header in headers}
     sent = {k: str(v) for k, v in session.headers.items() if k.lower() not in given}
     sent.update(headers)
     connect_s, read_s = timeouts_for(connect, read, deadline)
@@ -167,6 +164,12 @@ def bounded_post(
     finally:
         response.release_conn()
     return UpstreamAnswer(response.status, response.headers, body)
+
+
+def _not_http(name: str) -> UpstreamUnavailableError:
+    return UpstreamUnavailableError(
+        "The upstream service's address is not an http:// or https:// URL.", upstream=name
+    )
 
 
 def _read_capped(
