@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@scripts/native-argon2.sh $(BIN)/python
+	@scripts/native-http-parser.sh $(BIN)/python
 	@touch $(STAMP)
 
 demo: $(STAMP)
