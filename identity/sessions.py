@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from werkzeug.wrappers import Response
 
 from hub.config import Settings
@@ -187,42 +187,50 @@ def step_up(
     return login
 
 
+SessionEndHook = Callable[[Connection, list[str]], None]
+
+
+def on_session_end(app: Flask, hook: SessionEndHook) -> None:
+    """Have ``hook(conn, session_ids)`` run, in the same transaction, whenever sign-ins end
+    (sign-out, "sign out everywhere", a password change ending the other sessions)."""
+    app.extensions.setdefault("lgsp.session_end_hooks", []).append(hook)
+
+
+def _end(conn: Connection, where: str, params: dict[str, Any]) -> list[str]:
+    g.pop("lgsp_login", None)
+    rows = fetch_all(
+        conn,
+        f"UPDATE login_sessions SET ended_at = now() WHERE ({where})"  # noqa: S608
+        " AND ended_at IS NULL RETURNING id",
+        params,
+    )
+    ended = [str(row["id"]) for row in rows]
+    if ended:
+        for hook in current_app.extensions.get("lgsp.session_end_hooks", ()):
+            hook(conn, ended)
+    return ended
+
+
 def end_session(conn: Connection, session_id: str) -> bool:
     """End one sign-in; True when it was active."""
-    g.pop("lgsp_login", None)
-    return (
-        execute(
-            conn,
-            "UPDATE login_sessions SET ended_at = now() WHERE id = %(id)s AND ended_at IS NULL",
-            {"id": session_id},
-        )
-        == 1
-    )
+    return bool(_end(conn, "id = %(id)s", {"id": session_id}))
 
 
 def end_account_session(conn: Connection, account_id: str, session_id: str) -> bool:
     """End one of the account's own sign-ins; True when it was active."""
-    g.pop("lgsp_login", None)
-    return (
-        execute(
-            conn,
-            "UPDATE login_sessions SET ended_at = now() WHERE id = %(id)s"
-            " AND account_id = %(a)s AND ended_at IS NULL",
-            {"id": session_id, "a": account_id},
-        )
-        == 1
+    return bool(
+        _end(conn, "id = %(id)s AND account_id = %(a)s", {"id": session_id, "a": account_id})
     )
 
 
 def end_all_sessions(conn: Connection, account_id: str, *, except_id: str | None = None) -> int:
     """End every active sign-in of the account (but ``except_id``); return how many."""
-    g.pop("lgsp_login", None)
-    return execute(
+    ended = _end(
         conn,
-        "UPDATE login_sessions SET ended_at = now() WHERE account_id = %(a)s"
-        " AND ended_at IS NULL AND id IS DISTINCT FROM %(keep)s",
+        "account_id = %(a)s AND id IS DISTINCT FROM %(keep)s",
         {"a": account_id, "keep": except_id},
     )
+    return len(ended)
 
 
 def list_sessions(conn: Connection, account_id: str, *, now: datetime) -> list[SessionInfo]:

@@ -9,9 +9,9 @@ def init_app(app: Flask) -> None:
     """Register the provider's endpoints on ``app``."""
     from authlib.oauth2.rfc9207 import IssuerParameter
 
-    from identity import i18n
+    from identity import i18n, sessions
     from identity.login import AccountSection, register_account_section
-    from identity.oauth import scopes, server, views
+    from identity.oauth import scopes, server, store, views
 
     class HubIssuerParameter(IssuerParameter):
         """RFC 9207: ``iss`` in every authorization response."""
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     oauth_server.register_extension(HubIssuerParameter())
     app.extensions["lgsp.oauth"] = oauth_server
     app.register_blueprint(views.bp)
+    sessions.on_session_end(app, store.revoke_online)
     register_account_section(
         AccountSection(
             name="oauth_apps",

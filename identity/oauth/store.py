@@ -178,9 +178,15 @@ def revoke_families(conn: Connection, where: str, params: dict[str, Any]) -> int
 
 FAMILY = "family_id = %(family_id)s"
 ACCOUNT_CLIENT = "account_id = %(account_id)s AND client_id = %(client_id)s"
-SESSION_ONLINE = (
-    "session_id = %(session_id)s AND NOT ('offline_access' = ANY(string_to_array(scope, ' ')))"
+SESSIONS_ONLINE = (
+    "session_id = ANY(%(session_ids)s)"
+    " AND NOT ('offline_access' = ANY(string_to_array(scope, ' ')))"
 )
+
+
+def revoke_online(conn: Connection, session_ids: list[str]) -> None:
+    """When sign-ins end, their apps' tokens end too, but those granted ``offline_access``."""
+    revoke_families(conn, SESSIONS_ONLINE, {"session_ids": session_ids})
 
 
 # Resource servers introspect the same tokens again and again: a "not on the denylist"

@@ -439,8 +439,7 @@ def logout() -> Response:
         ]
         return _page("oauth/logout.html", done=False, carry=carry)
     if login is not None:
-        sessions.end_session(conn, login.session_id)
-        store.revoke_families(conn, store.SESSION_ONLINE, {"session_id": login.session_id})
+        sessions.end_session(conn, login.session_id)  # its apps' tokens too (store.revoke_online)
         events.record(
             conn,
             "logout",

@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
@@ -20,6 +21,7 @@ from identity.oauth.tokens import InvalidTokenError, verify_access_token
 from tests.identity.test_oauth_support import (
     AN,
     RP,
+    csrf_of,
     exchange,
     forge,
     get_code,
@@ -487,3 +489,66 @@ def test_signing_gives_what_joserfc_would(conn: Any, settings: Settings) -> None
         decoded = jwt.decode(ours, ring.public[kid], algorithms=[alg])
         assert decoded.header == {"typ": "at+jwt", "alg": alg, "kid": kid}
         assert decoded.claims == claims
+
+
+def _active_sessions(db: Database) -> set[str]:
+    with db.transaction() as conn:
+        rows = fetch_all(conn, "SELECT id FROM login_sessions WHERE ended_at IS NULL")
+    return {str(row["id"]) for row in rows}
+
+
+def _end(how: str, browser: FlaskClient, other: FlaskClient, session_id: str) -> None:
+    """End ``browser``'s sign-in (``session_id``) the way ``how`` names; ``other`` is a
+    second signed-in browser of the same person."""
+    if how == "logout":
+        token = csrf_of(browser.get("/account").get_data(as_text=True))
+        assert browser.post("/logout", data={"csrf_token": token}).status_code == 200
+    elif how == "sign out everywhere":
+        token = csrf_of(other.get("/account/sessions").get_data(as_text=True))
+        assert (
+            other.post("/account/sessions/end-all", data={"csrf_token": token}).status_code == 200
+        )
+    elif how == "sign out of that session":
+        token = csrf_of(other.get("/account/sessions").get_data(as_text=True))
+        response = other.post(
+            "/account/sessions/end", data={"csrf_token": token, "session_id": session_id}
+        )
+        assert response.status_code == 303
+    else:  # a password change in the other browser ends every other sign-in
+        token = csrf_of(other.get("/account/password").get_data(as_text=True))
+        response = other.post(
+            "/account/password",
+            data={
+                "csrf_token": token,
+                "current_password": AN[1],
+                "new_password": "Mật-khẩu-mới-2026",
+                "confirm_password": "Mật-khẩu-mới-2026",
+            },
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "how", ["logout", "sign out everywhere", "sign out of that session", "password change"]
+)
+def test_ending_a_sign_in_revokes_its_apps_tokens_but_offline_ones(
+    how: str, app: Flask, client: FlaskClient, seeded: Any, rp: RP, db: Database
+) -> None:
+    sign_in(client, *AN)
+    (session_id,) = _active_sessions(db)
+    online = login_tokens(client, rp)
+    offline = login_tokens(client, rp, scope="openid profile offline_access")
+    assert "refresh_token" in online and "refresh_token" in offline
+    other = app.test_client()
+    sign_in(other, *AN)
+    kept = login_tokens(other, rp)  # the other browser's own app sign-in
+
+    _end(how, client, other, session_id)
+
+    assert session_id not in _active_sessions(db)
+    refused = refresh(client, rp, online["refresh_token"])
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_grant"
+    assert introspect(client, rp, online["access_token"])["active"] is False
+    assert refresh(client, rp, offline["refresh_token"]).status_code == 200
+    survives = how in ("logout", "sign out of that session", "password change")
+    assert (refresh(other, rp, kept["refresh_token"]).status_code == 200) is survives
