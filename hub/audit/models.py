@@ -65,6 +65,26 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A chain head recorded outside the database: the record ``seq`` had hash ``hash``."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+@dataclass(frozen=True)
+class Head:
+    """The chain head as read, the time of its record, and what is wrong with it, if anything."""
+
+    anchor: Anchor
+    at: datetime | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class AuditQuery:
     """Filters of an audit search; each one is compared as a value, never spliced into SQL."""
 

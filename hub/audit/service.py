@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
 import hmac
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.audit import store
-from hub.audit.models import AuditEntry, AuditQuery, AuditRecord, Verification
+from hub.audit.models import Anchor, AuditEntry, AuditQuery, AuditRecord, Head, Verification
 from hub.config import Settings
 from hub.db import Connection, Database
 
@@ -137,10 +139,60 @@ def append(conn: Connection, entry: AuditEntry, *, key: bytes) -> int:
     return append_many(conn, [entry], key=key)[0][0]
 
 
+_ANCHOR = re.compile(r"(\d{1,18}):([0-9a-fA-F]{64})", re.ASCII)
+
+
+def parse_anchor(text: str) -> Anchor:
+    """An anchor written as ``SEQ:HASH`` (what ``lgsp audit head`` prints); ValueError if not."""
+    match = _ANCHOR.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not SEQ:HASH (a record number and its 64 hex digits)")
+    anchor = Anchor(int(match[1]), match[2].lower())
+    if anchor.seq == 0 and anchor.hash != GENESIS:
+        raise ValueError(f"{text!r}: record 0 is the empty log, whose hash is 64 zeros")
+    return anchor
+
+
+def read_head(conn: Connection) -> Head:
+    """The chain head, to be recorded outside the database as an anchor (see ``verify``).
+
+    ``problem`` says why it must not be recorded: the head names a record the log does not
+    hold, or one with another hash.
+    """
+    seq, digest = store.head(conn)
+    anchor = Anchor(seq, digest)
+    if seq == 0:
+        return (
+            Head(anchor)
+            if digest == GENESIS
+            else Head(anchor, problem="the empty chain's head is not the genesis hash")
+        )
+    record = store.find_by_seq(conn, seq)
+    if record is None:
+        return Head(
+            anchor, problem=f"the chain head names record #{seq}, which the log does not hold"
+        )
+    if record.hash != digest:
+        return Head(anchor, record.at, f"the chain head's hash is not that of record #{seq}")
+    return Head(anchor, record.at)
+
+
 def verify(
-    conn: Connection, *, key: bytes, progress: Callable[[int], None] | None = None
+    conn: Connection,
+    *,
+    key: bytes,
+    anchors: Iterable[Anchor] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> Verification:
-    """Recompute every link and hash; name the first record that does not fit."""
+    """Recompute every link and hash; name the first record that does not fit.
+
+    Each anchor (a head recorded elsewhere earlier) must name a record the log still holds,
+    with the same hash: the one check that catches records removed from the end together
+    with the head moved back, which the database alone cannot tell from a shorter log.
+    """
+    anchored: dict[int, set[str]] = {}
+    for anchor in anchors:
+        anchored.setdefault(anchor.seq, set()).add(anchor.hash)
     expected_prev = GENESIS
     expected_seq = 1
     checked = 0
@@ -164,6 +216,15 @@ def verify(
             return Verification(
                 False, checked, seq, f"record #{seq} does not match its hash (altered or forged)"
             )
+        if seq in anchored and anchored[seq] != {stored_hash}:
+            other = min(anchored[seq] - {stored_hash})
+            return Verification(
+                False,
+                checked,
+                seq,
+                f"record #{seq} has hash {stored_hash[:16]}…, the anchor {seq}:{other[:16]}… "
+                "says otherwise (the log was rewritten since, or the anchor is of another log)",
+            )
         expected_prev = stored_hash
         expected_seq += 1
         checked += 1
@@ -179,17 +240,46 @@ def verify(
             f"the chain head says {head_seq} records but the log holds {checked} "
             f"(records removed from or inserted at the end)",
         )
+    if anchored and max(anchored) > checked:
+        last = max(anchored)
+        missing = (
+            f"record #{last} is"
+            if last == checked + 1
+            else f"records #{checked + 1} to #{last} are"
+        )
+        return Verification(
+            False,
+            checked,
+            checked + 1,
+            f"{missing} missing: the log ends at #{checked}, the anchor "
+            f"{last}:{min(anchored[last])[:16]}… was taken when it held #{last} "
+            "(records removed from the end, and the chain head moved back)",
+        )
     return Verification(True, checked)
 
 
-def timed_verify(db: Database, settings: Settings) -> tuple[Verification, float]:
+def timed_verify(
+    db: Database, settings: Settings, *, anchors: Iterable[Anchor] = ()
+) -> tuple[Verification, float]:
     """Verify in a read-only snapshot; return the result and the seconds it took."""
     started = time.perf_counter()
+    with _snapshot(db) as conn:
+        result = verify(conn, key=chain_key(settings), anchors=anchors)
+    return result, time.perf_counter() - started
+
+
+def current_head(db: Database) -> Head:
+    """``read_head`` in a read-only snapshot."""
+    with _snapshot(db) as conn:
+        return read_head(conn)
+
+
+@contextlib.contextmanager
+def _snapshot(db: Database) -> Iterator[Connection]:
     with db.transaction() as conn:
         with conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        result = verify(conn, key=chain_key(settings))
-    return result, time.perf_counter() - started
+        yield conn
 
 
 def search_query(

@@ -186,6 +186,16 @@ def _record(row: dict[str, Any]) -> AuditRecord:
     )
 
 
+def find_by_seq(conn: Connection, seq: int) -> AuditRecord | None:
+    """The record ``seq``, or None."""
+    row = fetch_one(
+        conn,
+        f"SELECT {_COLUMNS} FROM audit_log WHERE seq = %(seq)s",  # noqa: S608 - fixed columns
+        {"seq": seq},
+    )
+    return _record(row) if row else None
+
+
 def list_records(
     conn: Connection,
     *,
