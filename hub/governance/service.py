@@ -47,6 +47,7 @@ from hub.governance.models import (
     Subject,
 )
 from identity.accounts import store as accounts_store
+from identity.oauth import clients as oauth_clients
 from identity.orgs import store as orgs_store
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,18 @@ def add_client_developer(
         client_id=client_id,
         detail={"account_id": account_id},
     )
+
+
+def rotate_client_secret(
+    conn: Connection, *, actor: Principal, settings: Settings, client_id: str
+) -> str:
+    """A new secret for an app its developer (or an admin) manages; returned once."""
+    require_any_role(actor, "admin", "developer")
+    if not actor.is_admin and client_id not in _developer_clients(conn, actor):
+        raise RoleRequiredError("You can rotate the secret only of the apps you develop.")
+    secret = oauth_clients.rotate_secret(conn, client_id, settings=settings)
+    _audit(conn, settings, actor, "client.secret_rotated", client_id=client_id)
+    return secret
 
 
 # Datasets as governance sees them

@@ -278,6 +278,18 @@ def client_developers_add(client_id: str) -> tuple[Response, int]:
     return jsonify(client_id=client_id, account_id=account_id), 201
 
 
+@bp.post(f"{ADMIN}/clients/<client_id>/secret")
+def client_secret_rotate(client_id: str) -> Response:
+    """A new client secret for an app (its developer, or an admin); shown only in this answer."""
+    actor = _principal()
+    secret = service.rotate_client_secret(
+        get_conn(), actor=actor, settings=_settings(), client_id=client_id
+    )
+    response = jsonify(client_id=client_id, client_secret=secret)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get(f"{ADMIN}/procedures")
 def procedures() -> Response:
     """The administrative procedures a purpose may name (any signed-in person)."""

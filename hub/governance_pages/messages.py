@@ -351,6 +351,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You do not manage any app yet; ask a platform administrator to assign one to you.",
     },
     "dev_your_app": {"vi": "Ứng dụng của bạn", "en": "Your app"},
+    "dev_my_apps": {"vi": "Ứng dụng của tôi", "en": "My apps"},
+    "dev_app_auth": {"vi": "Xác thực", "en": "Authentication"},
+    "dev_app_redirects": {"vi": "Địa chỉ chuyển hướng", "en": "Redirect URIs"},
+    "dev_rotate_secret": {"vi": "Cấp khóa bí mật mới", "en": "New client secret"},
+    "dev_secret_rotated": {
+        "vi": "Khóa bí mật mới (chỉ hiển thị một lần; khóa cũ hết hiệu lực ngay) của ứng dụng",
+        "en": "The new secret (shown only once; the old one stops working now) of the app",
+    },
+    "dev_rotate_hint": {
+        "vi": "Khóa bí mật được lưu dưới dạng băm: nền tảng không xem lại được; nếu mất, "
+        "hãy cấp khóa mới.",
+        "en": "Secrets are stored hashed: the hub cannot show them again; if one is lost, "
+        "issue a new one.",
+    },
     "dev_fields_pick_hint": {
         "vi": "Chỉ chọn những trường thực sự cần cho thủ tục.",
         "en": "Pick only the fields the procedure really needs.",

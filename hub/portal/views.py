@@ -1,4 +1,4 @@
-"""The developer portal: catalogue, a page per dataset, request access, my requests.
+"""The developer portal: catalogue, a page per dataset, request access, my requests and apps.
 
 The catalogue and dataset pages are public; asking for access needs a signed-in account
 with the developer role (or an administrator) and an app it manages.
@@ -167,6 +167,34 @@ def my_requests() -> Response:
         return principal
     found = service.list_access_requests(get_conn(), actor=principal)
     return _page("portal/requests.html", requests=found, now=service.utcnow())
+
+
+@bp.get("/apps")
+def my_apps() -> Response:
+    """The apps the developer manages: what each may do, and a new secret on demand."""
+    principal = _developer()
+    if isinstance(principal, Response):
+        return principal
+    return _page("portal/apps.html", apps=[clients.describe(c) for c in _my_clients(principal)])
+
+
+@bp.post("/apps/<client_id>/secret")
+def rotate_secret(client_id: str) -> Response:
+    """Replace an app's client secret; the new one is shown on this page only."""
+    check_csrf()
+    principal = _developer()
+    if isinstance(principal, Response):
+        return principal
+    secret = service.rotate_client_secret(
+        get_conn(), actor=principal, settings=web.settings(), client_id=client_id[:100]
+    )
+    response = _page(
+        "portal/apps.html",
+        apps=[clients.describe(c) for c in _my_clients(principal)],
+        new_secret={"client_id": client_id, "secret": secret},
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -16,7 +16,7 @@ from joserfc.jwk import KeySet
 
 from hub.config import Settings
 from hub.db import Connection
-from hub.errors import ValidationError
+from hub.errors import NotFoundError, ValidationError
 from identity.keys import SIGNING_ALGORITHMS, derive_secret
 from identity.oauth import scopes as scope_rules
 from identity.oauth import store
@@ -207,3 +207,17 @@ def delete_client(conn: Connection, client_id: str) -> bool:
     """Remove a client with its codes, tokens and consents; True when it existed."""
     forget(client_id)
     return store.delete_client(conn, client_id)
+
+
+def rotate_secret(conn: Connection, client_id: str, *, settings: Settings) -> str:
+    """Give a client_secret_basic/post client a new random secret (returned once, stored
+    hashed); the old one stops working at once in this process, within seconds elsewhere."""
+    client = find(conn, client_id, settings=settings)
+    if client is None:
+        raise NotFoundError("There is no such client.")
+    if client.auth_method not in SECRET_METHODS:
+        raise ValidationError(f"A {client.auth_method} client has no secret to rotate.")
+    secret = secrets.token_urlsafe(32)
+    store.set_secret_hash(conn, client_id, hash_secret(pepper(settings), secret))
+    forget(client_id)
+    return secret

@@ -317,6 +317,15 @@ def remember_assertion(conn: Connection, *, client_id: str, jti: str, expires_at
     return row is not None
 
 
+def set_secret_hash(conn: Connection, client_id: str, secret_hash: str) -> None:
+    """Replace a client's stored secret hash."""
+    execute(
+        conn,
+        "UPDATE oauth_clients SET secret_hash = %(h)s WHERE id = %(id)s",
+        {"h": secret_hash, "id": client_id},
+    )
+
+
 def delete_client(conn: Connection, client_id: str) -> bool:
     """Delete a client (codes, refresh tokens and consents go with it by cascade)."""
     return execute(conn, "DELETE FROM oauth_clients WHERE id = %(id)s", {"id": client_id}) == 1

@@ -12,7 +12,7 @@ from hub.config import Settings
 from hub.db import Database, fetch_all
 from hub.governance import service
 from hub.governance.models import AccessRequest
-from tests.governance.conftest import AN, OPERATOR, App, audit_rows, grant, query
+from tests.governance.conftest import AN, OPERATOR, App, AppFactory, audit_rows, grant, query
 
 ADMIN = "/api/admin/v1"
 Bearer = Callable[..., dict[str, str]]
@@ -320,3 +320,27 @@ def test_a_signed_in_token_without_the_governance_scope_is_refused(
         assert response.status_code == 403, url
         assert response.get_json()["code"] == "insufficient_scope"
         assert response.get_json()["scope"] == "governance"
+
+
+def test_the_admin_api_rotates_a_secret_for_the_app_s_developer_only(
+    api: FlaskClient,
+    agency: App,
+    make_app: AppFactory,
+    staff: dict[str, str],
+    bearer: Bearer,
+) -> None:
+    other = make_app("Ứng dụng của cơ quan khác")
+    dev = bearer(staff["developer"], acr=1)
+    refused = api.post(f"/api/admin/v1/clients/{other.client_id}/secret", headers=dev)
+    assert refused.status_code == 403
+    for role in ("auditor", "owner"):
+        denied = api.post(
+            f"/api/admin/v1/clients/{agency.client_id}/secret", headers=bearer(staff[role])
+        )
+        assert denied.status_code == 403
+    answer = api.post(f"/api/admin/v1/clients/{agency.client_id}/secret", headers=dev)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert App(agency.client_id, answer.get_json()["client_secret"], agency.http).token()
+    missing = api.post("/api/admin/v1/clients/nope/secret", headers=bearer(staff["admin"]))
+    assert missing.status_code == 404

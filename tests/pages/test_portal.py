@@ -1,12 +1,18 @@
-"""The developer portal: public catalogue and dataset pages, request access, my requests."""
+"""The developer portal: public catalogue and dataset pages, request access, my requests, my
+apps."""
 
 from __future__ import annotations
 
+import base64
+import re
+
 from flask.testing import FlaskClient
 
+from hub.audit import service as audit_service
+from hub.audit.models import AuditQuery
 from hub.db import Database
 from hub.governance import service
-from tests.governance.conftest import OPERATOR, App
+from tests.governance.conftest import OPERATOR, App, AppFactory
 from tests.pages.conftest import SignIn, csrf_of
 
 
@@ -75,3 +81,51 @@ def test_request_access_and_my_requests(
         [made] = service.list_access_requests(conn, actor=OPERATOR)
     assert made.fields == ("full_name", "birth_date") and made.purposes == ("1.001234",)
     assert made.justification == "<script>x</script> Đăng ký thường trú"
+
+
+def _token_status(app: App, client_id: str, secret: str) -> int:
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return app.http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    ).status_code
+
+
+def test_a_developer_sees_his_apps_and_rotates_their_secret(
+    api: FlaskClient,
+    db: Database,
+    agency: App,
+    make_app: AppFactory,
+    staff: dict[str, str],
+    people: dict[str, str],
+    sign_in: SignIn,
+) -> None:
+    other = make_app("Ứng dụng của cơ quan khác")
+    assert api.get("/developers/apps").status_code == 303  # sign in first
+    citizen = sign_in(people["citizen_level1"], acr=1)
+    assert citizen.get("/developers/apps").status_code == 403
+
+    dev = sign_in(staff["developer"], acr=1)
+    page = dev.get("/developers/apps").get_data(as_text=True)
+    assert agency.client_id in page and other.client_id not in page
+    assert "Cấp khóa bí mật mới" in page and "Ứng dụng của tôi" in page
+    token = csrf_of(page)
+    # Without the CSRF token, or for an app he does not develop: refused, nothing changes.
+    assert dev.post(f"/developers/apps/{agency.client_id}/secret").status_code == 400
+    foreign = dev.post(f"/developers/apps/{other.client_id}/secret", data={"csrf_token": token})
+    assert foreign.status_code == 403
+    assert _token_status(other, other.client_id, other.secret) == 200
+
+    rotated = dev.post(f"/developers/apps/{agency.client_id}/secret", data={"csrf_token": token})
+    assert rotated.status_code == 200 and rotated.headers["Cache-Control"] == "no-store"
+    html = rotated.get_data(as_text=True)
+    match = re.search(r'id="new-secret"[^>]*value="([^"]+)"', html)
+    assert match, html
+    new_secret = match.group(1)
+    assert _token_status(agency, agency.client_id, agency.secret) == 401
+    assert _token_status(agency, agency.client_id, new_secret) == 200
+    assert dev.get("/developers/apps").get_data(as_text=True).count(new_secret) == 0
+    with db.transaction() as conn:
+        records, _ = audit_service.search(conn, AuditQuery(kind="client.secret_rotated"))
+    assert [r.client_id for r in records] == [agency.client_id]
