@@ -198,6 +198,10 @@ def add_member(
     as_json: bool,
 ) -> None:
     """Let a citizen act for an organization."""
+    if role == "staff" and not authorised_by:
+        raise click.UsageError(
+            "a staff member needs --authorised-by PIN (the representative who authorises them)"
+        )
     expires_at = None
     if expires:
         day = _date(expires, "--expires")

@@ -1,9 +1,10 @@
-"""Progressive delays after failed sign-ins, per account and per client address.
+"""Progressive delays after failed sign-ins, per account, per client address and per both.
 
 After ``free`` failures each further attempt must wait 2^(n - free) seconds, capped at
 15 minutes. There is no permanent lockout: once the delay has passed, a correct answer
-always works. Keys are strings such as ``pin:001087012345``, ``ip:203.0.113.7`` and
-``otp:<account id>``; unknown PINs are throttled exactly like known ones.
+always works. Keys are strings such as ``pinip:001087012345@203.0.113.7`` (one account
+from one address), ``pin:001087012345`` (one account from anywhere), ``ip:203.0.113.7``
+and ``otp:<account id>``; unknown PINs are throttled exactly like known ones.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ class Rule:
 
 
 RULES = {
-    "pin": Rule("pin", 5),
+    "pinip": Rule("pinip", 5),
+    # The whole account, from every address: only a guesser spread over many addresses
+    # gets this far, and the sign-in service lets a correct password from an address that
+    # has not failed on the account through anyway (see identity.login.service).
+    "pin": Rule("pin", 50),
     "otp": Rule("otp", 5),
     "ip": Rule("ip", 20),
 }
@@ -49,16 +54,29 @@ def _free(key: str) -> int:
 # Keys whose attempts are taken one at a time (guessing one account or one TOTP in parallel
 # must not outrun its counter). An address key is only read: locking it would queue every
 # sign-in from one office or NAT behind one another for the whole password check.
-SERIALISED = ("pin", "otp")
+SERIALISED = ("pin", "pinip", "otp")
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """What one key says now: seconds to wait (0: none) and recent failures."""
+
+    wait: int
+    failures: int
 
 
 def wait_seconds(conn: Connection, keys: Sequence[str], *, now: datetime) -> int:
     """Seconds until an attempt on all ``keys`` is allowed (0: allowed now).
 
-    Locks the rows of the account keys (``pin:``, ``otp:``) until the transaction ends,
-    so that concurrent attempts on one account are taken one at a time; address keys are
-    read without a lock.
+    Locks the rows of the account keys (``pin:``, ``pinip:``, ``otp:``) until the
+    transaction ends, so that concurrent attempts on one account are taken one at a time;
+    address keys are read without a lock.
     """
+    return max((s.wait for s in states(conn, keys, now=now).values()), default=0)
+
+
+def states(conn: Connection, keys: Sequence[str], *, now: datetime) -> dict[str, KeyState]:
+    """The wait and recent failures of each of ``keys``, locked as ``wait_seconds`` says."""
     locked = [k for k in keys if k.split(":", 1)[0] in SERIALISED]
     shared = [k for k in keys if k not in locked]
     for key in locked:
@@ -70,17 +88,21 @@ def wait_seconds(conn: Connection, keys: Sequence[str], *, now: datetime) -> int
         )
     rows = fetch_all(
         conn,
-        "WITH locked AS (SELECT key, next_allowed_at FROM login_throttle"
+        "WITH locked AS (SELECT key, failures, next_allowed_at, updated_at FROM login_throttle"
         " WHERE key = ANY(%(locked)s) ORDER BY key FOR UPDATE)"
-        " SELECT key, next_allowed_at FROM locked"
-        " UNION ALL SELECT key, next_allowed_at FROM login_throttle WHERE key = ANY(%(shared)s)",
+        " SELECT key, failures, next_allowed_at, updated_at FROM locked"
+        " UNION ALL SELECT key, failures, next_allowed_at, updated_at FROM login_throttle"
+        " WHERE key = ANY(%(shared)s)",
         {"locked": locked, "shared": shared},
     )
-    wait = 0.0
+    found = {}
     for row in rows:
+        wait = 0.0
         if row["next_allowed_at"] is not None and row["next_allowed_at"] > now:
-            wait = max(wait, (row["next_allowed_at"] - now).total_seconds())
-    return int(wait) + (1 if wait % 1 else 0)
+            wait = (row["next_allowed_at"] - now).total_seconds()
+        failures = int(row["failures"]) if now - row["updated_at"] < WINDOW else 0
+        found[row["key"]] = KeyState(int(wait) + (1 if wait % 1 else 0), failures)
+    return {key: found.get(key, KeyState(0, 0)) for key in keys}
 
 
 def record_failure(conn: Connection, keys: Sequence[str], *, now: datetime) -> None:

@@ -41,9 +41,22 @@ def _pin_key(pin: str) -> str:
 def check_password(
     conn: Connection, *, pin: str, password: str, ip: str | None, now: datetime
 ) -> Outcome:
-    """Check a PIN and password, unless the PIN or the address must wait after failures."""
-    keys = [_pin_key(pin), f"ip:{ip or 'unknown'}"]
-    wait = throttle.wait_seconds(conn, keys, now=now)
+    """Check a PIN and password, unless the account or the address must wait after failures.
+
+    Three counters: the account from this address (``pinip:``, the one that slows a
+    guesser down), the address (``ip:``, whatever account it tries) and the account from
+    every address (``pin:``, against guessers spread over many addresses). The account
+    counter only holds back addresses that have themselves failed on the account lately:
+    others' failures never keep the owner out (docs/identity-accounts.md).
+    """
+    address = f"ip:{ip or 'unknown'}"
+    account_key = _pin_key(pin)
+    pair_key = "pinip:" + account_key.removeprefix("pin:") + "@" + (ip or "unknown")
+    keys = [account_key, pair_key, address]
+    state = throttle.states(conn, keys, now=now)
+    wait = max(state[pair_key].wait, state[address].wait)
+    if state[pair_key].failures:
+        wait = max(wait, state[account_key].wait)
     if wait:
         events.record(conn, "login.throttled", ip=ip, detail={"step": "password", "wait": wait})
         return Outcome(retry_after=wait)
@@ -60,7 +73,7 @@ def check_password(
         )
         return Outcome()
     # The address counter is not reset: one good account must not launder many guesses.
-    throttle.reset(conn, [_pin_key(pin)])
+    throttle.reset(conn, [account_key, pair_key])
     return Outcome(account=account, method="pwd")
 
 

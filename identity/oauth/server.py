@@ -202,6 +202,17 @@ def revoke_family_apart(family_id: str, *, reason: str, client_id: str, account_
         )
 
 
+def _current_org(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``org`` claim of a refresh token as the membership stands now, or None if ended."""
+    from identity.orgs import service as orgs
+
+    org = row["org"]
+    for m in orgs.list_memberships(get_conn(), str(row["account_id"])):
+        if m.tax_code == org.get("tax_code"):
+            return {"tax_code": m.tax_code, "name": m.name, "role": m.role}
+    return None
+
+
 def _grant_user(row: dict[str, Any]) -> GrantUser:
     client = client_service.find(get_conn(), row["client_id"], settings=settings())
     sector = client.sector if client else row["client_id"]
@@ -213,7 +224,7 @@ def _grant_user(row: dict[str, Any]) -> GrantUser:
         auth_time=int(row["auth_time"].timestamp()),
         acr=int(row["acr"]),
         amr=tuple(row["amr"] or ()),
-        org=row["org"],
+        org=_current_org(row) if row["org"] else None,
     )
 
 
@@ -335,6 +346,20 @@ class RefreshGrant(grants.RefreshTokenGrant):
             # (Indistinguishable from a client's own retry, so the family is kept.)
             return None
         if row["expired"]:
+            return None
+        if row["org"] and _current_org(row) is None:
+            # Issued for acting for an organization the account may no longer act for
+            # (expired or removed membership): refused, so the app asks the person again
+            # rather than silently acting as a private citizen.
+            with database().transaction() as apart:  # the request's is about to roll back
+                events.record(
+                    apart,
+                    "token.refused",
+                    account_id=str(row["account_id"]),
+                    client_id=row["client_id"],
+                    ip=_ip(),
+                    detail={"reason": "organization_ended", "family_id": str(row["family_id"])},
+                )
             return None
         return _refresh_token(row)
 
@@ -487,7 +512,11 @@ def query_any_token(token: object, hint: str | None) -> AccessToken | RefreshTok
 
 
 class Introspection(IntrospectionEndpoint):
-    """RFC 7662 for any authenticated client; revoked or expired tokens are inactive."""
+    """RFC 7662 for confidential clients; revoked or expired tokens are inactive.
+
+    Any of them may introspect an access token (resource servers must); a refresh token
+    only by the client it was issued to, anyone else is told it is inactive (§4).
+    """
 
     CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
 
@@ -495,6 +524,8 @@ class Introspection(IntrospectionEndpoint):
         return query_any_token(token_string, token_type_hint)
 
     def check_permission(self, token: Any, client: Client, request: OAuth2Request) -> bool:
+        if isinstance(token, RefreshToken):
+            return bool(token.client_id == client.client_id)
         return True
 
     def introspect_token(self, token: AccessToken | RefreshToken) -> dict[str, Any]:

@@ -118,6 +118,8 @@ def issue_access_token(
     if user is not None:
         claims["auth_time"] = user.auth_time
         claims["acr"] = scope_rules.acr_of(user.acr)
+        if user.amr:
+            claims["amr"] = list(user.amr)
         if user.org and "organization" in scope.split():
             claims["org"] = user.org
     return keys.sign(conn, settings, claims, typ=AT_TYP), jti, exp

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import time
+import hmac
+import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
@@ -40,6 +42,8 @@ bp = Blueprint("oauth", __name__)
 
 #: Where the authorize endpoint remembers that it sent the browser to sign in again.
 FORCED_LOGIN_KEY = "oauth_forced_login"
+#: The query parameter that carries that marker's one-time value back to the request.
+FORCED_LOGIN_PARAM = "lgsp_signin"
 FORCED_LOGIN_WINDOW = 600
 _MAX_PARAM = 2048
 
@@ -220,11 +224,39 @@ def _consent_action() -> str:
     return request.full_path.rstrip("?")
 
 
-def _login_redirect(*, acr: int, force: bool, hint: str | None) -> Response:
-    target = safe_next(request.full_path.rstrip("?"))
+def _login_redirect(
+    *, acr: int, force: bool, hint: str | None, login: sessions.Login | None
+) -> Response:
+    target = request.full_path.rstrip("?")
     if force:
-        session[FORCED_LOGIN_KEY] = int(time.time())
-    return redirect(login_url(target, acr=acr, force=force, login_hint=hint), code=302)
+        # prompt=login / max_age: only a sign-in that ends after this redirect may answer
+        # this very request, so the request comes back with a one-time value (OIDC Core
+        # §3.1.2.1) and the browser's session keeps it with the sign-in it had then.
+        nonce = secrets.token_urlsafe(16)
+        session[FORCED_LOGIN_KEY] = {
+            "nonce": nonce,
+            "sid": login.session_id if login is not None else None,
+            "at": sessions.utcnow().timestamp(),
+        }
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != FORCED_LOGIN_PARAM]
+        target = request.path + "?" + urlencode([*args, (FORCED_LOGIN_PARAM, nonce)])
+    return redirect(login_url(safe_next(target), acr=acr, force=force, login_hint=hint), code=302)
+
+
+def _signed_in_since_asked(login: sessions.Login) -> bool:
+    """True when ``login`` began after the forced sign-in this very request asked for."""
+    marker = session.get(FORCED_LOGIN_KEY)
+    nonce = request.args.get(FORCED_LOGIN_PARAM)
+    if not isinstance(marker, dict) or not nonce:
+        return False
+    expected, at = marker.get("nonce"), marker.get("at")
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, nonce):
+        return False
+    if not isinstance(at, int | float):
+        return False
+    if sessions.utcnow().timestamp() - at > FORCED_LOGIN_WINDOW:
+        return False
+    return login.session_id != marker.get("sid") and login.auth_time.timestamp() >= at
 
 
 def _parse_max_age(value: str | None) -> int | None:
@@ -277,15 +309,12 @@ def authorize() -> Response:
             f"The service needs assurance level {required}.",
         )
     need_login, force = login is None, False
-    if login is not None:
-        forced_at = session.get(FORCED_LOGIN_KEY)
-        # A sign-in we asked for in the last few minutes satisfies prompt=login and max_age.
-        fresh = (
-            isinstance(forced_at, int)
-            and time.time() - forced_at < FORCED_LOGIN_WINDOW
-            and login.auth_time.timestamp() >= forced_at - 1
-        )
-        auth_age = time.time() - login.auth_time.timestamp()
+    if login is None:
+        force = "login" in prompts or max_age is not None
+    else:
+        # Exact: no slack for a sign-in made just before the request (OIDC Core §3.1.2.1).
+        fresh = _signed_in_since_asked(login)
+        auth_age = sessions.utcnow().timestamp() - login.auth_time.timestamp()
         if not fresh and ("login" in prompts or (max_age is not None and auth_age > max_age)):
             need_login = force = True
         if hint and account is not None and hint != account.pin and not fresh:
@@ -295,7 +324,7 @@ def authorize() -> Response:
     if need_login:
         if "none" in prompts:
             return fail("login_required", "The user must sign in.")
-        return _login_redirect(acr=required, force=force, hint=hint)
+        return _login_redirect(acr=required, force=force, hint=hint, login=login)
     assert login is not None and account is not None
 
     requested = scope_rules.split(oauth_request.scope)

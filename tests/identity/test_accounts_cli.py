@@ -98,6 +98,25 @@ def test_create_citizen_org_and_member(db_url: str, tmp_path: Path, db: Database
         "--expires",
         "2099-12-31",
     )
+    # Staff act on a representative's authority: without it the command refuses.
+    assert member.returncode == 2, member.stderr
+    assert member.stderr.count("\n") == 1 and "--authorised-by" in member.stderr
+    member = lgsp(
+        db_url,
+        tmp_path,
+        "orgs",
+        "add-member",
+        "--tax-code",
+        "0101234565",
+        "--pin",
+        "048095001234",
+        "--role",
+        "staff",
+        "--expires",
+        "2099-12-31",
+        "--authorised-by",
+        "079300123456",
+    )
     assert member.returncode == 0, member.stderr
     listed = lgsp(db_url, tmp_path, "accounts", "list")
     assert "Trần Thị Bình" in listed.stdout and "mfa" in listed.stdout
@@ -169,6 +188,19 @@ def test_bad_input_is_one_line_and_nonzero(db_url: str, tmp_path: Path) -> None:
         ),
         (
             ["orgs", "add-member", "--tax-code", "0101234565", "--pin", "001087012345"],
+            "a staff member needs --authorised-by PIN",
+        ),
+        (
+            [
+                "orgs",
+                "add-member",
+                "--tax-code",
+                "0101234565",
+                "--pin",
+                "001087012345",
+                "--role",
+                "representative",
+            ],
             "No organization has the tax code 0101234565",
         ),
         (["accounts", "enable-totp", "--pin", "001087012345"], "No account"),

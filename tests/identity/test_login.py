@@ -178,7 +178,8 @@ def test_failures_slow_down_then_the_right_password_works(
     clock.advance(2)
     assert post_login(client, AN[0], "guess-guess-guess").status_code == 401
     assert post_login(client, *AN).headers["Retry-After"] == "4"
-    # Growing delays are capped at 15 minutes: never a permanent lockout.
+    # Growing delays (for this account from this address) are capped at 15 minutes: never a
+    # permanent lockout.
     for _ in range(20):
         clock.advance(900)
         post_login(client, AN[0], "guess-guess-guess")
@@ -187,11 +188,52 @@ def test_failures_slow_down_then_the_right_password_works(
     ok = post_login(client, *AN)
     assert ok.status_code == 303 and ok.headers["Location"] == "/account"
     assert "login.throttled" in events_of(db)
-    # Success resets the account's counter (the address's counter is kept, so that one good
+    # Success resets the account's counters (the address's counter is kept, so that one good
     # account cannot launder guesses against others).
     with db.transaction() as conn:
         keys = [r["key"] for r in fetch_all(conn, "SELECT key FROM login_throttle")]
-    assert "pin:001087012345" not in keys and "ip:127.0.0.1" in keys
+    assert "pin:001087012345" not in keys and "pinip:001087012345@127.0.0.1" not in keys
+    assert "ip:127.0.0.1" in keys
+
+
+def _from(client: FlaskClient, address: str) -> FlaskClient:
+    other = FlaskClient(client.application)
+    other.environ_base["REMOTE_ADDR"] = address
+    return other
+
+
+def test_a_guesser_elsewhere_cannot_lock_the_owner_out(
+    client: FlaskClient, db: Database, seeded: dict, clock: Clock
+) -> None:
+    # One wrong guess every 15 minutes from another address used to keep the owner at
+    # 429 "Retry-After: 900" before his password was even looked at.
+    guesser = _from(client, "203.0.113.7")
+    for _ in range(30):
+        post_login(guesser, AN[0], "guess-guess-guess")
+        clock.advance(900)
+    post_login(guesser, AN[0], "guess-guess-guess")
+    assert post_login(guesser, *AN).headers["Retry-After"] == "900"  # still slow for him
+    owner = _from(client, "198.51.100.20")
+    ok = post_login(owner, *AN)
+    assert ok.status_code == 303 and ok.headers["Location"] == "/account"
+
+
+def test_guesses_spread_over_many_addresses_are_held_back_per_account(
+    client: FlaskClient, db: Database, seeded: dict, clock: Clock
+) -> None:
+    # 50 failures on the account from anywhere are free; after that an address that has
+    # already failed on the account waits for the account's delay as well.
+    for i in range(50):
+        assert (
+            post_login(_from(client, f"10.1.0.{i}"), AN[0], "guess-guess-guess").status_code == 401
+        )
+    again = _from(client, "10.1.0.1")
+    blocked = post_login(again, AN[0], "guess-guess-guess")
+    assert blocked.status_code == 429 and blocked.headers["Retry-After"] == "1"
+    assert post_login(again, *AN).status_code == 429
+    # An address that has not failed on the account is still checked: the owner gets in.
+    ok = post_login(_from(client, "10.2.0.1"), *AN)
+    assert ok.status_code == 303
 
 
 def test_unknown_pins_are_throttled_like_known_ones(client: FlaskClient, seeded: dict) -> None:

@@ -258,6 +258,44 @@ def test_prompt_login_and_max_age_force_a_new_sign_in(
     assert fine.status_code == 302 and "code=" in fine.headers["Location"]
 
 
+def test_prompt_login_needs_a_sign_in_after_the_request(
+    client: FlaskClient, seeded: Any, rp: RP
+) -> None:
+    # Signing in and at once repeating a prompt=login request without signing in again
+    # used to return a code (a sign-in up to a second older than the redirect counted).
+    sign_in(client, *AN)
+    for extra in ({"prompt": "login"}, {"max_age": "0"}):
+        verifier, challenge = pkce()
+        first = client.get(authorize_url(rp, challenge=challenge, **extra))
+        assert first.status_code == 302 and first.headers["Location"].startswith("/login?")
+        params = query_of(first.headers["Location"])
+        assert params["force"] == "1"
+        skipped = client.get(params["next"])
+        assert skipped.status_code == 302, extra
+        assert skipped.headers["Location"].startswith("/login?"), extra
+        # The value that came back cannot be replayed on another request either.
+        again = client.get(authorize_url(rp, challenge=challenge, **extra))
+        assert again.headers["Location"].startswith("/login?"), extra
+        params = query_of(again.headers["Location"])
+        sign_in(client, *AN, next_path=params["next"])
+        back = client.get(params["next"])
+        if back.status_code == 200:
+            back = consent(client, back)
+        assert back.status_code == 302 and "code=" in back.headers["Location"], extra
+
+
+def test_max_age_is_exact(client: FlaskClient, seeded: Any, rp: RP, db: Database) -> None:
+    sign_in(client, *AN)
+    login_tokens(client, rp)
+    with db.transaction() as conn:
+        conn.cursor().execute("UPDATE login_sessions SET auth_time = now() - interval '62 seconds'")
+    verifier, challenge = pkce()
+    old = client.get(authorize_url(rp, challenge=challenge, max_age="61"))
+    assert old.status_code == 302 and query_of(old.headers["Location"])["force"] == "1"
+    fine = client.get(authorize_url(rp, challenge=challenge, max_age="300"))
+    assert fine.status_code == 302 and "code=" in fine.headers["Location"]
+
+
 def test_step_up_to_level_two(client: FlaskClient, seeded: Any, rp: RP) -> None:
     sign_in(client, *BINH)  # password only: acr 1
     verifier, challenge = pkce()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -20,13 +21,18 @@ from identity.oauth import store as oauth_store
 from identity.oauth.tokens import InvalidTokenError, verify_access_token
 from tests.identity.test_oauth_support import (
     AN,
+    CUONG,
     RP,
+    authorize_url,
+    consent,
     csrf_of,
     exchange,
     forge,
     get_code,
     login_tokens,
     make_client,
+    pkce,
+    query_of,
     rp,
     seeded,
     sign_in,
@@ -294,7 +300,10 @@ def test_introspection_and_revocation(
     active = introspect(client, resource, tokens["access_token"])
     assert active["active"] is True and active["client_id"] == rp.client_id
     assert active["scope"] == "openid profile" and active["token_type"] == "Bearer"
-    assert introspect(client, resource, tokens["refresh_token"])["active"] is True
+    # Another client's refresh token is not for a resource server to look into.
+    assert introspect(client, resource, tokens["refresh_token"]) == {"active": False}
+    own = introspect(client, rp, tokens["refresh_token"])
+    assert own["active"] is True and own["client_id"] == rp.client_id
     assert introspect(client, resource, "garbage") == {"active": False}
 
     # Only the owner may revoke.
@@ -552,3 +561,43 @@ def test_ending_a_sign_in_revokes_its_apps_tokens_but_offline_ones(
     assert refresh(client, rp, offline["refresh_token"]).status_code == 200
     survives = how in ("logout", "sign out of that session", "password change")
     assert (refresh(other, rp, kept["refresh_token"]).status_code == 200) is survives
+
+
+def test_access_tokens_carry_amr(client: FlaskClient, seeded: Any, rp: RP) -> None:
+    sign_in(client, *AN)
+    tokens = login_tokens(client, rp)
+    assert verify_jwt(client, tokens["access_token"]).claims["amr"] == ["pwd"]
+    renewed = refresh(client, rp, tokens["refresh_token"]).get_json()
+    assert verify_jwt(client, renewed["access_token"]).claims["amr"] == ["pwd"]
+
+
+def test_refresh_drops_an_ended_organization_membership(
+    client: FlaskClient, seeded: Any, rp: RP, db: Database
+) -> None:
+    # Cường is staff of the demo organization, authorised by its representative.
+    sign_in(client, *CUONG)
+    verifier, challenge = pkce()
+    page = client.get(
+        authorize_url(rp, challenge=challenge, scope="openid organization offline_access")
+    )
+    org_id = re.search(r'name="org" value="([0-9a-f-]{36})"', page.get_data(as_text=True))
+    assert page.status_code == 200 and org_id
+    done = consent(client, page, org=org_id.group(1))
+    code = query_of(done.headers["Location"])["code"]
+    acting = exchange(client, rp, code, verifier).get_json()
+    claims = verify_jwt(client, acting["access_token"]).claims
+    assert claims["org"]["tax_code"] == "0108888888" and claims["org"]["role"] == "staff"
+    renewed = refresh(client, rp, acting["refresh_token"])
+    assert renewed.status_code == 200
+    assert verify_jwt(client, renewed.get_json()["access_token"]).claims["org"] == claims["org"]
+    with db.transaction() as conn:
+        conn.cursor().execute(
+            "UPDATE organization_members SET expires_at = now() - interval '1 minute'"
+            " WHERE role = 'staff'"
+        )
+    # A token issued for acting for the organization is refused, not quietly narrowed.
+    refused = refresh(client, rp, renewed.get_json()["refresh_token"])
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_grant"
+    with db.transaction() as conn:
+        kinds = [r["kind"] for r in fetch_all(conn, "SELECT kind FROM auth_events")]
+    assert "token.refused" in kinds
