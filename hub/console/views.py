@@ -399,6 +399,7 @@ def grant_create() -> Response:
             fields=web.words(fields),
             purposes=web.words(form.getlist("purposes")),
             legal_basis=web.clean(form.get("legal_basis"), 2000) or None,
+            valid_from=_local_datetime(form.get("valid_from"), t("con_valid_from")),
             valid_until=_end_of_day(form.get("valid_until", ""), t("con_valid_until")),
             daily_quota=_quota(form.get("daily_quota")),
         )

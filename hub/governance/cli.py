@@ -27,14 +27,15 @@ def _operator() -> Principal:
     return Principal.operator(f"cli:{name}")
 
 
-def _until(value: str | None) -> datetime | None:
-    """A date (valid through its last second, Asia/Ho_Chi_Minh) or an ISO date-time."""
+def _until(value: str | None, *, day_start: bool = False) -> datetime | None:
+    """A date (valid through its last second, Asia/Ho_Chi_Minh; from its first with
+    ``day_start``) or an ISO date-time."""
     if value is None:
         return None
     try:
         if len(value) == 10:
             day = datetime.strptime(value, "%Y-%m-%d").date()
-            return datetime.combine(day, time(23, 59, 59), service.VN_TZ)
+            return datetime.combine(day, time(0) if day_start else time(23, 59, 59), service.VN_TZ)
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD or an ISO 8601 date-time") from None
@@ -71,6 +72,11 @@ def grants() -> None:
     multiple=True,
     help='A permitted procedure code (repeat), or "any" (the default).',
 )
+@click.option(
+    "--from",
+    "valid_from",
+    help="First day of validity (YYYY-MM-DD) or an ISO date-time (default: now).",
+)
 @click.option("--until", help="Last day of validity (YYYY-MM-DD) or an ISO date-time.")
 @click.option("--legal-basis", help="The legal basis (default: Decree 47/2020 as amended).")
 @click.option("--quota", type=click.IntRange(1), help="Calls allowed per day (Asia/Ho_Chi_Minh).")
@@ -82,6 +88,7 @@ def grants_create(
     dataset_id: str,
     fields: tuple[str, ...],
     purposes: tuple[str, ...],
+    valid_from: str | None,
     until: str | None,
     legal_basis: str | None,
     quota: int | None,
@@ -99,6 +106,7 @@ def grants_create(
             fields=fields,
             purposes=purposes,
             legal_basis=legal_basis,
+            valid_from=_until(valid_from, day_start=True),
             valid_until=_until(until),
             daily_quota=quota,
         )

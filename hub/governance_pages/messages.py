@@ -202,6 +202,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "con_pick_fields": {"vi": "Chọn ít nhất một trường dữ liệu.", "en": "Pick at least one field."},
     "con_pick_purposes": {"vi": "Chọn ít nhất một mục đích.", "en": "Pick at least one purpose."},
+    "con_valid_from": {"vi": "Hiệu lực từ ngày", "en": "Valid from (start of day)"},
+    "con_valid_from_hint": {"vi": "Để trống: ngay bây giờ.", "en": "Empty: right now."},
     "con_valid_until": {"vi": "Hiệu lực đến hết ngày", "en": "Valid until (end of day)"},
     "con_daily_quota": {"vi": "Hạn mức lượt gọi mỗi ngày", "en": "Daily call quota"},
     "con_note": {"vi": "Ghi chú", "en": "Note"},

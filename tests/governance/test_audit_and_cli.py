@@ -191,3 +191,23 @@ def test_demo_seed_is_idempotent_and_shows_something(
         assert len(service.list_data_consents(conn, people["citizen_level1"])) == 1
     assert len(first["grants"]) == 2 and first["pending_request"]
     assert query(api, "dan-cu", AN, token=agency.token()).status_code == 200
+
+
+def test_a_grant_from_a_later_day_is_not_yet_valid(
+    api: FlaskClient, agency: App, db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    env = cli_env(db_url, tmp_path, LGSP_SECRET_KEY=settings.secret_key or "")
+    args = ["grants", "create", "--client", agency.client_id, "--dataset", "dan-cu"]
+    created = run_lgsp(env, *args, "--from", "2099-01-01", "--until", "2099-12-31", "--json")
+    assert created.returncode == 0, created.stderr
+    made = json.loads(created.stdout)
+    assert made["valid_from"].startswith("2098-12-31T17:00:00")  # 00:00 in Hà Nội
+    assert made["state"] == "pending"
+    listed = run_lgsp(env, "grants", "list", "--client", agency.client_id)
+    assert "pending" in listed.stdout
+    refused = query(api, "dan-cu", AN, token=agency.token())
+    assert refused.status_code == 403 and refused.get_json()["code"] == "not_permitted"
+    backwards = run_lgsp(env, *args, "--from", "2099-02-01", "--until", "2099-01-01")
+    assert backwards.returncode != 0 and "valid_from" in backwards.stderr
+    assert "Traceback" not in backwards.stderr
+    assert run_lgsp(env, *args, "--from", "soon").returncode == 2

@@ -236,6 +236,34 @@ def test_grants_create_and_revoke(
     assert "Đã thu hồi" in history and "Hết nhu cầu" in history
 
 
+def test_a_grant_from_a_later_day_shows_as_not_yet_valid(
+    api: FlaskClient, db: Database, agency: App, staff: dict[str, str], sign_in: SignIn
+) -> None:
+    owner = sign_in(staff["owner"])
+    form = owner.get("/console/grants/new").get_data(as_text=True)
+    assert 'name="valid_from"' in form
+    created = owner.post(
+        "/console/grants",
+        data={
+            "csrf_token": csrf_of(form),
+            "client_id": agency.client_id,
+            "dataset_id": "dan-cu",
+            "fields": ["dan-cu:full_name"],
+            "purposes": ["1.001234"],
+            "legal_basis": "Luật Cư trú 2020",
+            "valid_from": "2099-01-01",
+        },
+    )
+    assert created.status_code == 303, created.get_data(as_text=True)
+    assert "Chưa hiệu lực" in owner.get("/console/grants").get_data(as_text=True)
+    with db.transaction() as conn:
+        [made] = service.list_grants(conn, actor=OPERATOR, client_id=agency.client_id)
+    assert made.valid_from is not None
+    assert made.valid_from.isoformat() == "2098-12-31T17:00:00+00:00"  # 00:00 in Hà Nội
+    refused = query(api, "dan-cu", AN_PARAMS, token=agency.token("dataset:dan-cu"))
+    assert refused.status_code == 403 and refused.get_json()["code"] == "not_permitted"
+
+
 def test_invalid_grant_form_is_shown_again(
     agency: App, staff: dict[str, str], sign_in: SignIn
 ) -> None:
