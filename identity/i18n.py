@@ -90,6 +90,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "New password (10+ characters)",
     },
     "confirm_password": {"vi": "Nhập lại mật khẩu mới", "en": "New password again"},
+    "acc_current_password_wrong": {
+        "vi": "Mật khẩu hiện tại không đúng.",
+        "en": "The current password is not correct.",
+    },
+    "acc_password_length": {
+        "vi": "Mật khẩu mới phải có từ {min} đến {max} ký tự.",
+        "en": "The new password must have {min} to {max} characters.",
+    },
+    "acc_password_unchanged": {
+        "vi": "Mật khẩu mới phải khác mật khẩu hiện tại.",
+        "en": "The new password must differ from the current one.",
+    },
     "passwords_differ": {
         "vi": "Hai mật khẩu mới không khớp.",
         "en": "The two new passwords do not match.",

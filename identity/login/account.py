@@ -17,6 +17,7 @@ from identity.login import ACCOUNT_SECTIONS, login_url
 from identity.login.views import hub_error_page, page
 from identity.orgs import service as orgs
 from identity.sessions import Login
+from identity.validation import MAX_PASSWORD, MIN_PASSWORD
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -24,6 +25,21 @@ FLASH_KEY = "lgsp_flash"
 
 
 bp.register_error_handler(HubError, hub_error_page)
+
+
+# The services' details are English (for the API and the CLI); these pages say the same
+# thing in the page's language, by the field the error names.
+_FIELD_MESSAGES = {
+    "current_password": "acc_current_password_wrong",
+    "password": "acc_password_length",
+    "new_password": "acc_password_unchanged",
+    "code": "otp_failed",
+}
+
+
+def _page_error(exc: HubError) -> str:
+    key = _FIELD_MESSAGES.get(str(exc.extra.get("field", "")))
+    return t(key, min=MIN_PASSWORD, max=MAX_PASSWORD) if key else exc.detail
 
 
 def _require_login() -> Login | Response:
@@ -97,7 +113,7 @@ def password_submit() -> Response:
             new_password=new,
         )
     except ValidationError as exc:
-        return page("account_password.html", 400, error=exc.detail)
+        return page("account_password.html", 400, error=_page_error(exc))
     sessions.end_all_sessions(conn, login.account_id, except_id=login.session_id)
     events.record(
         conn,
@@ -154,7 +170,7 @@ def mfa_submit() -> Response:
             400,
             account=account,
             enrol=_enrolment(account, secret),
-            error=exc.detail,
+            error=_page_error(exc),
         )
     events.record(
         conn,

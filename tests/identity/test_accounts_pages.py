@@ -63,7 +63,7 @@ def test_password_change(client: FlaskClient, db: Database, seeded: dict) -> Non
             "confirm_password": "n" * 12,
         },
     )
-    assert bad.status_code == 400 and "not correct" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Mật khẩu hiện tại không đúng" in bad.get_data(as_text=True)
     differ = client.post(
         "/account/password",
         data={
@@ -83,7 +83,18 @@ def test_password_change(client: FlaskClient, db: Database, seeded: dict) -> Non
             "confirm_password": "n" * 5000,
         },
     )
-    assert long.status_code == 400 and "at most 256" in long.get_data(as_text=True)
+    assert long.status_code == 400 and "từ 10 đến 256 ký tự" in long.get_data(as_text=True)
+    same = client.post(
+        "/account/password?lang=en",
+        data={
+            "csrf_token": token,
+            "current_password": AN[1],
+            "new_password": AN[1],
+            "confirm_password": AN[1],
+        },
+    )
+    assert same.status_code == 400 and "must differ" in same.get_data(as_text=True)
+    client.get("/account?lang=vi")  # the language choice sticks: back to Vietnamese
     assert client.post("/account/password", data={"current_password": AN[1]}).status_code == 400
     ok = client.post(
         "/account/password",
@@ -117,7 +128,7 @@ def test_mfa_enrolment_with_qr_and_recovery_codes(
     assert secret in client.get("/account/mfa").get_data(as_text=True)
     token = csrf_of(html)
     wrong = client.post("/account/mfa", data={"csrf_token": token, "code": "123456"})
-    assert wrong.status_code == 400
+    assert wrong.status_code == 400 and "Mã xác thực không đúng" in wrong.get_data(as_text=True)
     code = pyotp.TOTP(secret).at(clock.now)
     done = client.post("/account/mfa", data={"csrf_token": token, "code": code})
     assert done.status_code == 200
