@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,9 +18,10 @@ from hub.audit.cli import audit
 from hub.cliutil import database_of, emit_json, pass_db, progress, settings_of
 from hub.config import Settings
 from hub.datasets.cli import datasets
-from hub.db import Database
+from hub.db import Connection, Database
 from hub.errors import ConfigError, HubError
-from hub.governance.cli import grants, holidays, requests_group, roles
+from hub.governance import service as governance_service
+from hub.governance.cli import grants, holidays, operator, requests_group, roles
 from identity.cli_accounts import accounts, orgs
 from identity.cli_oauth import clients, keys
 
@@ -33,7 +35,13 @@ def cli(ctx: click.Context) -> None:
     With no LGSP_DATABASE_URL, every command uses the embedded PostgreSQL in
     LGSP_DATA_DIR (default ./var).
     """
-    ctx.obj = {"settings": Settings.from_env()}
+    ctx.obj = {"settings": Settings.from_env(), "admin_recorder": _record_admin_action}
+
+
+def _record_admin_action(conn: Connection, settings: Settings, kind: str, **where: Any) -> None:
+    governance_service.record_admin_action(
+        conn, settings.with_demo_secret(), operator(), kind, **where
+    )
 
 
 @cli.group()

@@ -12,7 +12,7 @@ import click
 
 from hub import embedded
 from hub.config import Settings
-from hub.db import Database
+from hub.db import Connection, Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,3 +52,31 @@ def emit_json(value: Any) -> None:
 def progress(message: str) -> None:
     """A progress line on stderr, so stdout stays clean for data."""
     print(message, file=sys.stderr, flush=True)
+
+
+def record_admin_action(
+    conn: Connection,
+    kind: str,
+    *,
+    subject: str | None = None,
+    client_id: str | None = None,
+    dataset_id: str | None = None,
+    **detail: Any,
+) -> None:
+    """Keep an operator's action in the audit chain, in the command's own transaction.
+
+    The ``lgsp`` root installs the recorder (the governance audit): the identity commands
+    cannot import it themselves. ``subject`` (a PIN or tax code) is stored as a keyed hash.
+    """
+    ctx = click.get_current_context(silent=True)
+    recorder = ctx.find_root().obj.get("admin_recorder") if ctx and ctx.find_root().obj else None
+    if recorder is not None:
+        recorder(
+            conn,
+            settings_of(ctx),  # type: ignore[arg-type]
+            kind,
+            subject=subject,
+            client_id=client_id,
+            dataset_id=dataset_id,
+            detail=detail,
+        )

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import click
 
-from hub.cliutil import emit_json, pass_db
+from hub.cliutil import emit_json, pass_db, record_admin_action
 from hub.db import Database
 from hub.errors import NotFoundError, ValidationError
 from identity import mfa
@@ -91,6 +91,9 @@ def create_citizen(
             level=level,
             roles=roles,
         )
+        record_admin_action(
+            conn, "account.create", subject=pin, account_id=account.id, level=level, roles=roles
+        )
     if as_json:
         emit_json(_account_json(account))
     else:
@@ -109,6 +112,7 @@ def enable_totp(database: Database, pin: str, secret: str | None, as_json: bool)
         if account is None:
             raise NotFoundError(f"No account has the personal identification number {pin}.")
         secret = mfa.enable_totp(conn, account_id=account.id, secret=secret)
+        record_admin_action(conn, "account.totp_enabled", subject=pin, account_id=account.id)
     uri = mfa.provisioning_uri(secret, account)
     if as_json:
         emit_json({"pin": pin, "secret": secret, "otpauth_uri": uri})
@@ -165,6 +169,7 @@ def create_org(
             address=address,
             representative_pin=representative,
         )
+        record_admin_action(conn, "org.create", subject=org.tax_code, tax_code=org.tax_code)
     if as_json:
         emit_json(
             {
@@ -218,6 +223,14 @@ def add_member(
             by = rep.id
         membership = org_service.add_member(
             conn, tax_code=tax_code, pin=pin, role=role, authorised_by=by, expires_at=expires_at
+        )
+        record_admin_action(
+            conn,
+            "org.member_added",
+            subject=membership.tax_code,
+            tax_code=membership.tax_code,
+            role=membership.role,
+            expires_at=membership.expires_at.isoformat() if membership.expires_at else None,
         )
     if as_json:
         emit_json(

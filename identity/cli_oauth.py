@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hub.cliutil import database_of, emit_json, pass_db, settings_of
+from hub.cliutil import database_of, emit_json, pass_db, record_admin_action, settings_of
 from hub.db import Database
 from identity import keys as signing_keys
 from identity.oauth import clients as client_service
@@ -79,6 +79,13 @@ def create(
             id_token_signed_response_alg=id_token_alg,
             client_id=client_id,
         )
+        record_admin_action(
+            conn,
+            "client.create",
+            client_id=client.client_id,
+            grant_types=list(client.grant_types),
+            scope=" ".join(client.scopes),
+        )
     result = client_service.describe(client)
     if secret:
         result["client_secret"] = secret
@@ -120,6 +127,7 @@ def rotate(ctx: click.Context, as_json: bool) -> None:
     database = database_of(ctx)
     with database.transaction() as conn:
         kids = signing_keys.rotate(conn, settings=settings)
+        record_admin_action(conn, "keys.rotate", active=kids)
     if as_json:
         emit_json({"active": kids})
     else:

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from connectors.definition import DatasetDefinition
 from hub.audit import service as audit_service
-from hub.audit.models import AuditEntry, AuditQuery
+from hub.audit.models import AuditQuery
 from hub.console import store
 from hub.datasets import service as datasets_service
 from hub.datasets import store as datasets_store
@@ -579,31 +579,16 @@ def dataset_enable(dataset_id: str) -> Response:
         raise RoleRequiredError(t("con_not_your_dataset"))
     enabled = request.form.get("enabled") == "1"
     datasets_service.set_enabled(conn, ds.id, enabled=enabled)
-    record_admin_action(
+    service.record_admin_action(
         conn,
+        web.settings(),
         principal,
         "dataset.enable" if enabled else "dataset.disable",
         dataset_id=ds.id,
+        detail={"via": "console"},
     )
     _flash("con_dataset_enabled" if enabled else "con_dataset_disabled")
     return web.back(f"/console/datasets/{ds.id}")
-
-
-def record_admin_action(
-    conn: Any, principal: Principal, kind: str, *, dataset_id: str | None = None
-) -> None:
-    """Append a console action the governance service does not audit itself."""
-    audit_service.append(
-        conn,
-        AuditEntry(
-            kind=kind,
-            outcome="ok",
-            actor=principal.actor,
-            dataset_id=dataset_id,
-            detail={"via": "console"},
-        ),
-        key=audit_service.chain_key(web.settings()),
-    )
 
 
 @bp.get("/organizations")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hub.cliutil import emit_json, pass_db
+from hub.cliutil import emit_json, pass_db, record_admin_action
 from hub.datasets import service
 from hub.db import Database
 from hub.errors import ConfigError
@@ -68,6 +68,14 @@ def load(
     check_env = read_env_file(env_file) if env_file is not None else None
     with database.transaction() as conn:
         result = service.load_definition_file(conn, file, loaded_by=loaded_by, check_env=check_env)
+        if result.created:
+            record_admin_action(
+                conn,
+                "dataset.load",
+                dataset_id=result.dataset_id,
+                version=result.version,
+                checksum=result.checksum,
+            )
     if as_json:
         emit_json(
             {
@@ -134,6 +142,9 @@ def list_(database: Database, as_json: bool) -> None:
 def _toggle(database: Database, dataset_id: str, enabled: bool) -> None:
     with database.transaction() as conn:
         service.set_enabled(conn, dataset_id, enabled=enabled)
+        record_admin_action(
+            conn, "dataset.enable" if enabled else "dataset.disable", dataset_id=dataset_id
+        )
     click.echo(f"{dataset_id}: {'enabled' if enabled else 'disabled'}")
 
 

@@ -19,7 +19,8 @@ from hub.governance.models import Grant, Principal
 from identity.accounts import store as accounts_store
 
 
-def _operator() -> Principal:
+def operator() -> Principal:
+    """Whoever runs ``lgsp`` on the server, by login name."""
     try:
         name = getpass.getuser()
     except (KeyError, OSError):
@@ -99,7 +100,7 @@ def grants_create(
     with database_of(ctx).transaction() as conn:
         grant = service.grant_access(
             conn,
-            actor=_operator(),
+            actor=operator(),
             settings=settings,
             client_id=client_id,
             dataset_id=dataset_id,
@@ -134,7 +135,7 @@ def grants_list(
     with database_of(ctx).transaction() as conn:
         found = service.list_grants(
             conn,
-            actor=_operator(),
+            actor=operator(),
             client_id=client_id,
             dataset_id=dataset_id,
             include_revoked=include_revoked,
@@ -158,7 +159,7 @@ def grants_revoke(ctx: click.Context, grant_id: str, reason: str | None) -> None
     settings = settings_of(ctx).with_demo_secret()
     with database_of(ctx).transaction() as conn:
         grant = service.revoke_grant(
-            conn, actor=_operator(), settings=settings, grant_id=grant_id, reason=reason
+            conn, actor=operator(), settings=settings, grant_id=grant_id, reason=reason
         )
     click.echo(f"grant {grant.id} revoked")
 
@@ -181,7 +182,7 @@ def _request_line(r: Any, now: datetime) -> str:
 def requests_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
     """List access requests (pending first, by due date)."""
     with database_of(ctx).transaction() as conn:
-        found = service.list_access_requests(conn, actor=_operator(), status=status)
+        found = service.list_access_requests(conn, actor=operator(), status=status)
     now = datetime.now(UTC)
     if as_json:
         emit_json([r.to_dict(now) for r in found])
@@ -198,7 +199,7 @@ def requests_list(ctx: click.Context, status: str | None, as_json: bool) -> None
 def requests_show(ctx: click.Context, request_id: str) -> None:
     """Show a request with its history, as JSON."""
     with database_of(ctx).transaction() as conn:
-        found = service.get_access_request(conn, actor=_operator(), request_id=request_id)
+        found = service.get_access_request(conn, actor=operator(), request_id=request_id)
     emit_json(found.to_dict(datetime.now(UTC)))
 
 
@@ -224,7 +225,7 @@ def requests_approve(
     with database_of(ctx).transaction() as conn:
         _, grant = service.approve_access_request(
             conn,
-            actor=_operator(),
+            actor=operator(),
             settings=settings,
             request_id=request_id,
             fields=fields,
@@ -249,7 +250,7 @@ def requests_refuse(
     with database_of(ctx).transaction() as conn:
         service.refuse_access_request(
             conn,
-            actor=_operator(),
+            actor=operator(),
             settings=settings,
             request_id=request_id,
             reasons=reasons,
@@ -299,7 +300,7 @@ def roles_assign(
         account_id = _account_id(conn, pin)
         described = service.assign_role(
             conn,
-            actor=_operator(),
+            actor=operator(),
             settings=settings,
             account_id=account_id,
             role=role,
@@ -308,7 +309,7 @@ def roles_assign(
         if client_id:
             service.add_client_developer(
                 conn,
-                actor=_operator(),
+                actor=operator(),
                 settings=settings,
                 client_id=client_id,
                 account_id=account_id,
@@ -328,7 +329,7 @@ def roles_remove(ctx: click.Context, pin: str, role: str, agency_code: str | Non
     with database_of(ctx).transaction() as conn:
         described = service.remove_role(
             conn,
-            actor=_operator(),
+            actor=operator(),
             settings=settings,
             account_id=_account_id(conn, pin),
             role=role,
@@ -385,7 +386,7 @@ def holidays_add(ctx: click.Context, day: str, name_vi: str, name_en: str) -> No
     settings = settings_of(ctx).with_demo_secret()
     with database_of(ctx).transaction() as conn:
         service.declare_holiday(
-            conn, actor=_operator(), settings=settings, day=when, name_vi=name_vi, name_en=name_en
+            conn, actor=operator(), settings=settings, day=when, name_vi=name_vi, name_en=name_en
         )
     click.echo(f"declared {when.isoformat()}: {name_vi.strip()}")
 
@@ -398,5 +399,5 @@ def holidays_remove(ctx: click.Context, day: str) -> None:
     when = _day(day)
     settings = settings_of(ctx).with_demo_secret()
     with database_of(ctx).transaction() as conn:
-        service.remove_holiday(conn, actor=_operator(), settings=settings, day=when)
+        service.remove_holiday(conn, actor=operator(), settings=settings, day=when)
     click.echo(f"removed {when.isoformat()}")

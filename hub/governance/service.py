@@ -224,6 +224,31 @@ def add_client_developer(
     )
 
 
+def record_admin_action(
+    conn: Connection,
+    settings: Settings,
+    actor: Principal,
+    kind: str,
+    *,
+    subject: str | None = None,
+    client_id: str | None = None,
+    dataset_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Audit an administrator's action carried out by another part of the hub (the
+    console's dataset switches, the identity and dataset commands of ``lgsp``)."""
+    _audit(
+        conn,
+        settings,
+        actor,
+        kind,
+        subject=subject,
+        client_id=client_id,
+        dataset_id=dataset_id,
+        detail=detail,
+    )
+
+
 def rotate_client_secret(
     conn: Connection, *, actor: Principal, settings: Settings, client_id: str
 ) -> str:

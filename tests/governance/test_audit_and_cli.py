@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from hub.config import Settings
 from hub.db import Database
 from tests.conftest import cli_env, run_lgsp
-from tests.governance.conftest import AN, AN_PIN, OTHER, App, grant, query
+from tests.governance.conftest import AN, AN_PIN, OTHER, App, audit_rows, grant, query
 
 ADMIN = "/api/admin/v1"
 HOSTILE = [
@@ -25,6 +25,8 @@ HOSTILE = [
     "_",
     "\\",
 ]
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _seed_calls(api: FlaskClient, agency: App, db: Database, settings: Settings) -> None:
@@ -211,3 +213,74 @@ def test_a_grant_from_a_later_day_is_not_yet_valid(
     assert backwards.returncode != 0 and "valid_from" in backwards.stderr
     assert "Traceback" not in backwards.stderr
     assert run_lgsp(env, *args, "--from", "soon").returncode == 2
+
+
+def test_operator_commands_are_audited(
+    db: Database, db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    env = cli_env(db_url, tmp_path, LGSP_SECRET_KEY=settings.secret_key or "")
+    steps = [
+        (
+            "accounts",
+            "create-citizen",
+            "--pin",
+            "001190123456",
+            "--name",
+            "Vũ Thị Hạnh",
+            "--birth-date",
+            "1990-05-01",
+            "--sex",
+            "female",
+            "--password",
+            "Mật-khẩu-dài-2026",
+            "--role",
+            "developer",
+        ),
+        (
+            "orgs",
+            "create",
+            "--tax-code",
+            "0100109106",
+            "--name",
+            "Công ty Thử nghiệm",
+            "--representative",
+            "001190123456",
+        ),
+        (
+            "clients",
+            "create",
+            "--name",
+            "Ứng dụng thử",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "dataset:dan-cu",
+        ),
+        ("keys", "rotate"),
+        ("datasets", "load", str(ROOT / "datasets" / "dan-cu.yaml")),
+        ("datasets", "disable", "dan-cu"),
+        ("datasets", "enable", "dan-cu"),
+    ]
+    for step in steps:
+        done = run_lgsp(env, *step)
+        assert done.returncode == 0, (step, done.stderr)
+    kinds = [
+        "account.create",
+        "org.create",
+        "client.create",
+        "keys.rotate",
+        "dataset.load",
+        "dataset.disable",
+        "dataset.enable",
+    ]
+    for kind in kinds:
+        [record] = audit_rows(db, kind)
+        assert record["actor"].startswith("cli:"), record
+    assert audit_rows(db, "account.create")[0]["detail"]["roles"] == ["developer"]
+    # A person's number only as its keyed hash (an organization's tax code is public).
+    assert audit_rows(db, "account.create")[0]["subject_hash"]
+    assert "001190123456" not in json.dumps(audit_rows(db, "account.create"))
+    assert audit_rows(db, "org.create")[0]["detail"]["tax_code"] == "0100109106"
+    assert audit_rows(db, "dataset.disable")[0]["dataset_id"] == "dan-cu"
+    verified = run_lgsp(env, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
