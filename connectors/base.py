@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class Result:
     upstream_ms: float
     source: str
     cached: bool = False
+    # When the upstream answered (a cached result keeps the time of the answer it repeats).
+    retrieved_at: datetime | None = None
 
 
 class Connector(ABC):

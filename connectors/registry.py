@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -78,6 +79,7 @@ class DatasetConnector(Connector):
                     upstream_ms=0.0,
                     source=hit.source,
                     cached=True,
+                    retrieved_at=hit.retrieved_at,
                 )
         deadline = time.monotonic() + self.definition.timeout.total
         started = time.perf_counter()
@@ -98,15 +100,25 @@ class DatasetConnector(Connector):
             record=record,
             upstream_ms=elapsed,
             source=self.client.source,
+            retrieved_at=datetime.now(UTC),
         )
         if ttl and self.cache is not None:
             self.cache.set(key, result, ttl)
         return result
 
     def load(self) -> None:
-        """Load what the upstream contract needs (the WSDL) now rather than on first use."""
+        """Load what the upstream contract needs (the WSDL) now rather than on first use.
+
+        Fetching it from the upstream goes through the breaker: an upstream whose WSDL
+        cannot be loaded is failing like one whose calls fail.
+        """
         load = getattr(self.client, "load", None)
-        if load is not None:
+        if load is None:
+            return
+        needs_upstream = getattr(self.client, "needs_upstream", None)
+        if needs_upstream is not None and needs_upstream():
+            self.breaker.call(load)
+        else:
             load()
 
     def close(self) -> None:

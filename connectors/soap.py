@@ -17,7 +17,7 @@ from zeep.wsdl import Document
 from zeep.wsse.username import UsernameToken
 
 from connectors.base import Context, UpstreamClient
-from connectors.definition import DatasetDefinition, SoapUpstream
+from connectors.definition import DatasetDefinition, SoapUpstream, Timeout
 from connectors.errors import (
     ConnectorError,
     DefinitionError,
@@ -106,13 +106,15 @@ class BoundedTransport(zeep.Transport):
         return getattr(self._local, "status", None)
 
     def _load_remote_data(self, url: str) -> bytes:
+        # A WSDL and the schemas it imports share one deadline when one is set.
+        deadline = getattr(self._local, "deadline", None) or time.monotonic() + self.load_timeout
         response = bounded_request(
             self.session,
             "GET",
             url,
             connect=self.connect,
-            read=self.load_timeout,
-            deadline=time.monotonic() + self.load_timeout,
+            read=self.read,
+            deadline=deadline,
             max_bytes=8 * self.max_bytes,
             upstream=url,
         )
@@ -136,16 +138,31 @@ def clear_wsdl_cache() -> None:
         _WSDL_CACHE.clear()
 
 
-def load_wsdl(location: str, *, strict: bool = True, source: str = "<definition>") -> Document:
-    """Load and parse a WSDL once per process (URL or local file), with hardened settings."""
+def load_wsdl(
+    location: str,
+    *,
+    strict: bool = True,
+    source: str = "<definition>",
+    timeout: Timeout | None = None,
+) -> Document:
+    """Load and parse a WSDL once per process (URL or local file), with hardened settings,
+    within `timeout` (a dataset's connect/read timeouts and total budget for the whole load)."""
     key = (location, strict)
     with _WSDL_LOCK:
         cached = _WSDL_CACHE.get(key)
     if cached is not None:
         return cached
+    if timeout is None:
+        timeout = Timeout(
+            connect=WSDL_LOAD_TIMEOUT / 2, read=WSDL_LOAD_TIMEOUT, total=WSDL_LOAD_TIMEOUT
+        )
     transport = BoundedTransport(
-        session=_LOADER_SESSION, connect=WSDL_LOAD_TIMEOUT / 2, read=WSDL_LOAD_TIMEOUT
+        session=_LOADER_SESSION,
+        connect=timeout.connect,
+        read=timeout.read,
+        load_timeout=timeout.total,
     )
+    transport.set_deadline(time.monotonic() + timeout.total)
     try:
         document = Document(location, transport, settings=hardened_settings(strict))  # type: ignore[arg-type]
     except ConnectorError as exc:
@@ -204,13 +221,27 @@ class SoapClient(UpstreamClient):
         """Return the endpoint address."""
         return self._address
 
+    def needs_upstream(self) -> bool:
+        """Return True if binding the operation would fetch the WSDL from the upstream now."""
+        if self._service is not None:
+            return False
+        up = self.upstream
+        with _WSDL_LOCK:
+            cached = (up.wsdl, up.strict) in _WSDL_CACHE
+        return not cached and up.wsdl.lower().startswith(("http://", "https://"))
+
     def load(self) -> None:
         """Load the WSDL and bind the operation; raises DefinitionError on a mismatch."""
         with self._lock:
             if self._service is not None:
                 return
             up = self.upstream
-            document = load_wsdl(up.wsdl, strict=up.strict, source=self.definition.source)
+            document = load_wsdl(
+                up.wsdl,
+                strict=up.strict,
+                source=self.definition.source,
+                timeout=self.definition.timeout,
+            )
             client = zeep.Client(
                 document,
                 wsse=self._wsse,

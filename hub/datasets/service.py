@@ -516,7 +516,7 @@ def query_dataset(
             "version": ds.current_version,
             "request_id": caller.request_id,
             "source": source_label(definition),
-            "retrieved_at": datetime.now(UTC)
+            "retrieved_at": (result.retrieved_at or datetime.now(UTC))
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "cached": result.cached,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,8 @@ from tests.datasets.conftest import AN, TokenFactory, query
 ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 1.0
 MARGIN = 1.5
+# A call the upstream holds past its budget ends this soon after it (the watchdog's margin).
+DEADLINE_MARGIN = 0.3
 
 
 class Faults:
@@ -258,3 +261,124 @@ def test_breaker_opens_answers_503_and_shows_in_readyz_and_metrics(
         'lgsp_upstream_duration_seconds_bucket{dataset="dan-cu-loi",le="0.005",outcome="found"}'
         in text
     )
+
+
+class SlowServer:
+    """A raw HTTP server that never finishes: by path it trickles the headers or the body
+    (a byte every 0.2 s, well inside the read timeout), or accepts and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(50)
+        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self.stopped = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            request = conn.recv(65536)
+            if b" /stall" in request:
+                self.held.append(conn)
+                return
+            if b" /headers" in request:
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(100):
+                    conn.sendall(b"X-A: b\r\n")
+                    time.sleep(0.2)
+            else:
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 100\r\n\r\n"
+                )
+                for _ in range(100):
+                    conn.sendall(b" ")
+                    time.sleep(0.2)
+        except OSError:
+            pass
+        conn.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def slow() -> Iterator[SlowServer]:
+    server = SlowServer()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+@pytest.mark.parametrize("kind", ["soap", "rest"])
+def test_an_upstream_trickling_its_answer_times_out_within_the_budget(
+    faulty_api, db: Database, slow: SlowServer, token_for: TokenFactory, kind: str, phase: str
+) -> None:
+    api, pop_wsdl, _ = faulty_api
+    dataset = f"nho-giot-{kind}-{phase}"
+    if kind == "soap":
+        _store(
+            db,
+            "dan-cu.yaml",
+            dataset,
+            upstream={"wsdl": pop_wsdl, "address": f"{slow.base_url}/{phase}"},
+        )
+        params: dict[str, Any] = AN
+    else:
+        _store(db, "doanh-nghiep.yaml", dataset, upstream={"base_url": f"{slow.base_url}/{phase}"})
+        params = {"ma_so_thue": "0108888888"}
+    token = token_for(f"dataset:{dataset}", *SCOPES)
+    # The WSDL (read once per process, from a healthy server) is read before the clock starts.
+    query(api, "dan-cu-loi", AN, token=token)
+    response, took = timed(api, dataset, params, token)
+    expect(response, 504, "upstream_timeout", "upstream")
+    assert took < TOTAL + DEADLINE_MARGIN
+
+
+def test_a_stalled_wsdl_counts_against_the_breaker_within_the_budget(
+    hub: Flask, db: Database, slow: SlowServer, token_for: TokenFactory
+) -> None:
+    _store(db, "dan-cu.yaml", "dan-cu-wsdl-treo", upstream={"wsdl": f"{slow.base_url}/stall?wsdl"})
+    api = hub.test_client()
+    token = token_for("dataset:dan-cu-wsdl-treo")
+    for _ in range(3):  # the breaker's failure_threshold
+        response, took = timed(api, "dan-cu-wsdl-treo", AN, token)
+        body = expect(response, 502, "upstream_unavailable", "upstream")
+        assert "WSDL" in body["detail"]
+        assert took < TOTAL + DEADLINE_MARGIN
+    response, took = timed(api, "dan-cu-wsdl-treo", AN, token)
+    expect(response, 503, "circuit_open", "hub")
+    assert 1 <= int(response.headers["Retry-After"]) <= 30
+    assert took < 0.2
+
+
+def test_a_cached_answer_keeps_the_time_the_upstream_answered(
+    faulty_api, db: Database, token_for: TokenFactory
+) -> None:
+    api, _, business = faulty_api
+    _store(
+        db,
+        "doanh-nghiep.yaml",
+        "doanh-nghiep-dem",
+        upstream={"base_url": business},
+        cache_ttl=60,
+        cache_personal=True,
+    )
+    token = token_for("dataset:doanh-nghiep-dem")
+    first = query(api, "doanh-nghiep-dem", {"ma_so_thue": "0108888888"}, token=token).get_json()
+    time.sleep(0.05)
+    again = query(api, "doanh-nghiep-dem", {"ma_so_thue": "0108888888"}, token=token).get_json()
+    assert (first["meta"]["cached"], again["meta"]["cached"]) == (False, True)
+    assert again["meta"]["retrieved_at"] == first["meta"]["retrieved_at"]
