@@ -144,6 +144,49 @@ MESSAGES: dict[str, dict[str, str]] = {
     "role_representative": {"vi": "Người đại diện theo pháp luật", "en": "Legal representative"},
     "role_staff": {"vi": "Nhân viên được ủy quyền", "en": "Authorised staff"},
     "until": {"vi": "đến", "en": "until"},
+    "org_manage_staff": {"vi": "Quản lý nhân viên được ủy quyền", "en": "Manage authorised staff"},
+    "org_members": {"vi": "Thành viên của tổ chức", "en": "Members of the organization"},
+    "org_member": {"vi": "Thành viên", "en": "Member"},
+    "org_role": {"vi": "Vai trò", "en": "Role"},
+    "org_valid_until": {"vi": "Hiệu lực đến hết ngày", "en": "Valid through"},
+    "org_ended": {"vi": "đã chấm dứt", "en": "ended"},
+    "org_end": {"vi": "Chấm dứt ủy quyền", "en": "End the authorisation"},
+    "org_authorise_staff": {"vi": "Ủy quyền cho nhân viên", "en": "Authorise a staff member"},
+    "org_staff_pin": {
+        "vi": "Số định danh cá nhân của nhân viên",
+        "en": "The staff member's personal identification number",
+    },
+    "org_staff_until": {"vi": "Ủy quyền đến hết ngày", "en": "Authorised through"},
+    "org_staff_hint": {
+        "vi": "Nhân viên phải đã có tài khoản. Ủy quyền tối đa 5 năm; ủy quyền lại cho cùng "
+        "người sẽ gia hạn. Khi ủy quyền chấm dứt, các ứng dụng không còn nhận người đó thay mặt "
+        "tổ chức.",
+        "en": "The staff member needs an account already. At most 5 years; authorising the "
+        "same person again renews it. Once it ends, apps no longer see that person acting for "
+        "the organization.",
+    },
+    "org_authorise": {"vi": "Ủy quyền", "en": "Authorise"},
+    "org_staff_authorised": {
+        "vi": "Đã ủy quyền cho nhân viên.",
+        "en": "The staff member is authorised.",
+    },
+    "org_staff_ended": {"vi": "Đã chấm dứt ủy quyền.", "en": "The authorisation has ended."},
+    "org_no_such_person": {
+        "vi": "Không có tài khoản nào với số định danh này.",
+        "en": "No account has this personal identification number.",
+    },
+    "org_bad_pin": {
+        "vi": "Số định danh cá nhân không hợp lệ (12 chữ số, mã tỉnh có thật).",
+        "en": "Not a valid personal identification number (12 digits, a real province code).",
+    },
+    "org_bad_expiry": {
+        "vi": "Ngày hết hạn phải sau hôm nay và trong vòng 5 năm.",
+        "en": "The last day must be after today and within 5 years.",
+    },
+    "org_is_representative": {
+        "vi": "Người này là người đại diện của tổ chức.",
+        "en": "This person is a representative of the organization.",
+    },
     "save": {"vi": "Lưu", "en": "Save"},
     "back_to_account": {"vi": "Về trang tài khoản", "en": "Back to my account"},
     "error_title": {"vi": "Có lỗi xảy ra", "en": "Something went wrong"},

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+
 from flask import Blueprint, redirect, request, session
 from werkzeug.wrappers import Response
 
-from hub.errors import HubError, ValidationError
+from hub.errors import HubError, NotFoundError, ValidationError
 from hub.http import get_conn
 from identity import events, mfa, sessions
 from identity.accounts import service as accounts
@@ -16,6 +21,7 @@ from identity.i18n import t
 from identity.login import ACCOUNT_SECTIONS, login_url
 from identity.login.views import hub_error_page, page
 from identity.orgs import service as orgs
+from identity.orgs.models import Organization
 from identity.sessions import Login
 from identity.validation import MAX_PASSWORD, MIN_PASSWORD
 
@@ -34,10 +40,15 @@ _FIELD_MESSAGES = {
     "password": "acc_password_length",
     "new_password": "acc_password_unchanged",
     "code": "otp_failed",
+    "pin": "org_bad_pin",
+    "expires_at": "org_bad_expiry",
+    "member": "org_is_representative",
 }
 
 
 def _page_error(exc: HubError) -> str:
+    if isinstance(exc, NotFoundError):
+        return t("org_no_such_person")
     key = _FIELD_MESSAGES.get(str(exc.extra.get("field", "")))
     return t(key, min=MIN_PASSWORD, max=MAX_PASSWORD) if key else exc.detail
 
@@ -259,3 +270,115 @@ def sessions_end_all() -> Response:
         detail={"ended": count},
     )
     return sessions.clear_cookie(page("signed_out.html"))
+
+
+# --- a representative's staff ----------------------------------------------------------
+
+
+def _representative(tax_code: str) -> tuple[Login, Organization] | Response:
+    """The signed-in representative (at level 2) and his organization, or where to go."""
+    login = _require_login()
+    if isinstance(login, Response):
+        return login
+    if login.acr < 2:
+        target = f"/account/organizations/{quote(tax_code[:20])}/members"
+        return redirect(login_url(target, acr=2), code=303)
+    return login, orgs.represented(get_conn(), login.account_id, tax_code, sessions.utcnow())
+
+
+def _members_page(org: Organization, status: int = 200, **context: Any) -> Response:
+    return page(
+        "account_members.html",
+        status,
+        org=org,
+        members=orgs.members(get_conn(), org),
+        now=sessions.utcnow(),
+        form=context.pop("form", {}),
+        message=_take_flash(),
+        **context,
+    )
+
+
+def _through_day(value: str) -> datetime:
+    """A form date (YYYY-MM-DD): valid through that whole day in Hà Nội (UTC+7)."""
+    try:
+        day = date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise ValidationError("Give a date as YYYY-MM-DD.", field="expires_at") from None
+    return datetime(day.year, day.month, day.day, 17, 0, tzinfo=UTC)
+
+
+@bp.get("/organizations/<tax_code>/members")
+def members(tax_code: str) -> Response:
+    """A representative's page: the organization's members, and staff to authorise."""
+    got = _representative(tax_code)
+    return got if isinstance(got, Response) else _members_page(got[1])
+
+
+@bp.post("/organizations/<tax_code>/members")
+def members_authorise(tax_code: str) -> Response:
+    """Authorise a citizen (by PIN) to act for the organization until a day, or renew."""
+    check_csrf()
+    got = _representative(tax_code)
+    if isinstance(got, Response):
+        return got
+    login, org = got
+    conn = get_conn()
+    form = {
+        "pin": request.form.get("pin", "").strip()[:20],
+        "expires": request.form.get("expires", "")[:10],
+    }
+    try:
+        orgs.authorise_staff(
+            conn,
+            representative_id=login.account_id,
+            tax_code=org.tax_code,
+            pin=form["pin"],
+            expires_at=_through_day(form["expires"]),
+            now=sessions.utcnow(),
+        )
+    except (ValidationError, NotFoundError) as exc:
+        return _members_page(org, 400, form=form, error=_page_error(exc))
+    events.record(
+        conn,
+        "org.staff_authorised",
+        account_id=login.account_id,
+        session_id=login.session_id,
+        ip=request.remote_addr,
+        detail={"tax_code": org.tax_code, "until": form["expires"]},
+    )
+    _flash("org_staff_authorised")
+    return _back(f"/account/organizations/{org.tax_code}/members")
+
+
+@bp.post("/organizations/<tax_code>/members/end")
+def members_end(tax_code: str) -> Response:
+    """End a staff member's authorisation now; his apps lose the organization at refresh."""
+    check_csrf()
+    got = _representative(tax_code)
+    if isinstance(got, Response):
+        return got
+    login, org = got
+    conn = get_conn()
+    member = request.form.get("account_id", "")[:64]
+    try:
+        uuid.UUID(member)
+    except ValueError:
+        return _members_page(org, 400, error=t("org_no_such_person"))
+    if orgs.end_staff(
+        conn,
+        representative_id=login.account_id,
+        tax_code=org.tax_code,
+        account_id=member,
+        now=sessions.utcnow(),
+    ):
+        events.record(
+            conn,
+            "org.staff_ended",
+            account_id=login.account_id,
+            session_id=login.session_id,
+            ip=request.remote_addr,
+            detail={"tax_code": org.tax_code, "member": member},
+        )
+        _flash("org_staff_ended")
+    return _back(f"/account/organizations/{org.tax_code}/members")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hub.db import Connection
-from hub.errors import NotFoundError, ValidationError
+from hub.errors import NotFoundError, PermissionDeniedError, ValidationError
 from identity import validation
 from identity.accounts import store as account_store
 from identity.orgs import store
 from identity.orgs.models import MEMBER_ROLES, Membership, Organization
+
+MAX_STAFF_TERM = timedelta(days=5 * 366)
 
 
 def create_organization(
@@ -107,3 +109,60 @@ def list_memberships(
 ) -> list[Membership]:
     """The organizations the account may act for now (expired memberships left out)."""
     return store.list_active_memberships(conn, account_id, now or datetime.now(UTC))
+
+
+def represented(conn: Connection, account_id: str, tax_code: str, now: datetime) -> Organization:
+    """The organization ``account_id`` is an active representative of (else 403)."""
+    org = store.find_by_tax_code(conn, tax_code[:20])
+    if org is None or not any(
+        m.organization_id == org.id and m.role == "representative"
+        for m in store.list_active_memberships(conn, account_id, now)
+    ):
+        raise PermissionDeniedError("Only a representative of the organization manages its staff.")
+    return org
+
+
+def authorise_staff(
+    conn: Connection,
+    *,
+    representative_id: str,
+    tax_code: str,
+    pin: str,
+    expires_at: datetime,
+    now: datetime,
+) -> Organization:
+    """A representative lets a citizen act for the organization as staff until a time (or
+    renews that authorisation)."""
+    org = represented(conn, representative_id, tax_code, now)
+    if expires_at <= now:
+        raise ValidationError("The expiry must be in the future.", field="expires_at")
+    if expires_at > now + MAX_STAFF_TERM:
+        raise ValidationError("A staff authorisation lasts at most 5 years.", field="expires_at")
+    validation.parse_pin(pin)
+    account = account_store.find_by_pin(conn, pin)
+    if account is None:
+        raise NotFoundError(f"No account has the personal identification number {pin}.")
+    if not store.authorise_staff(
+        conn,
+        organization_id=org.id,
+        account_id=account.id,
+        authorised_by=representative_id,
+        expires_at=expires_at,
+    ):
+        raise ValidationError(
+            "This person is a representative of the organization.", field="member"
+        )
+    return org
+
+
+def end_staff(
+    conn: Connection, *, representative_id: str, tax_code: str, account_id: str, now: datetime
+) -> bool:
+    """A representative ends a staff member's authorisation at once; True when it was active."""
+    org = represented(conn, representative_id, tax_code, now)
+    return store.end_staff(conn, org.id, account_id, now)
+
+
+def members(conn: Connection, org: Organization) -> list[dict[str, object]]:
+    """The organization's members, ended authorisations included."""
+    return store.list_members(conn, org.id)

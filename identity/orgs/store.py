@@ -110,3 +110,38 @@ def list_members(conn: Connection, organization_id: str) -> list[dict[str, objec
         " WHERE m.organization_id = %(o)s ORDER BY m.role, a.full_name",
         {"o": organization_id},
     )
+
+
+def authorise_staff(
+    conn: Connection,
+    *,
+    organization_id: str,
+    account_id: str,
+    authorised_by: str,
+    expires_at: datetime,
+) -> bool:
+    """Add a staff member, or renew one (new expiry, new authoriser); False, with nothing
+    changed, when the person is a representative of the organization."""
+    row = fetch_one(
+        conn,
+        "INSERT INTO organization_members"
+        " (organization_id, account_id, role, authorised_by, expires_at)"
+        " VALUES (%(o)s, %(a)s, 'staff', %(by)s, %(exp)s)"
+        " ON CONFLICT (organization_id, account_id) DO UPDATE"
+        " SET authorised_by = EXCLUDED.authorised_by, expires_at = EXCLUDED.expires_at"
+        " WHERE organization_members.role = 'staff' RETURNING account_id",
+        {"o": organization_id, "a": account_id, "by": authorised_by, "exp": expires_at},
+    )
+    return row is not None
+
+
+def end_staff(conn: Connection, organization_id: str, account_id: str, now: datetime) -> bool:
+    """End a staff member's authorisation now (the row stays, as history)."""
+    row = fetch_one(
+        conn,
+        "UPDATE organization_members SET expires_at = %(now)s"
+        " WHERE organization_id = %(o)s AND account_id = %(a)s AND role = 'staff'"
+        " AND (expires_at IS NULL OR expires_at > %(now)s) RETURNING account_id",
+        {"o": organization_id, "a": account_id, "now": now},
+    )
+    return row is not None
