@@ -42,6 +42,7 @@ class Settings:
     session_ttl: int = 8 * 3600
     audit_key: str | None = None
     redis_url: str | None = None
+    smtp_url: str | None = None
     metrics_dir: Path | None = None
     # The whole process environment, for connectors: dataset definitions name their
     # credentials and ${VAR} locations by environment variable.
@@ -125,6 +126,17 @@ class Settings:
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigError(f"LGSP_BIND must be HOST:PORT, got {bind!r}")
         metrics_dir = get("METRICS_DIR")
+        smtp_url = get("SMTP_URL")
+        if smtp_url is not None:
+            smtp = urlsplit(smtp_url)
+            if smtp.scheme not in ("smtp", "smtps") or not smtp.hostname:
+                raise ConfigError(
+                    f"LGSP_SMTP_URL must be an smtp:// or smtps:// URL, got {redact(smtp_url)!r}"
+                )
+            if "from=" not in smtp.query:
+                raise ConfigError(
+                    "LGSP_SMTP_URL needs the sender address: ?from=hub@example.gov.vn"
+                )
         return cls(
             database_url=database_url,
             data_dir=Path(get("DATA_DIR") or defaults.data_dir),
@@ -144,6 +156,7 @@ class Settings:
             session_ttl=integer("SESSION_TTL", defaults.session_ttl, 60),
             audit_key=get("AUDIT_KEY"),
             redis_url=get("REDIS_URL"),
+            smtp_url=smtp_url,
             metrics_dir=Path(metrics_dir) if metrics_dir else None,
             environment=MappingProxyType(dict(env)),
         )

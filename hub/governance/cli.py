@@ -7,6 +7,7 @@ name ``cli:<login name>``.
 from __future__ import annotations
 
 import getpass
+import sys
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -14,7 +15,7 @@ import click
 
 from hub.cliutil import database_of, emit_json, settings_of
 from hub.errors import NotFoundError, ValidationError
-from hub.governance import service
+from hub.governance import notify, service
 from hub.governance.models import Grant, Principal
 from identity.accounts import store as accounts_store
 
@@ -261,12 +262,25 @@ def requests_refuse(
 
 @requests_group.command("deliver")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@click.option(
+    "--sender",
+    help="log, smtp (LGSP_SMTP_URL) or MODULE:ATTR (a factory taking the settings). "
+    "Default: smtp when LGSP_SMTP_URL is set, else log.",
+)
 @click.pass_context
-def requests_deliver(ctx: click.Context, limit: int) -> None:
-    """Send waiting notices from the outbox (with the log sender)."""
+def requests_deliver(ctx: click.Context, limit: int, sender: str | None) -> None:
+    """Send waiting notices from the outbox; exit 1 when some could not be sent (they stay
+    queued, with the error, for the next run)."""
+    chosen = notify.sender_for(settings_of(ctx), sender)
     with database_of(ctx).transaction() as conn:
-        sent = service.deliver_notices(conn, sender=service.LogSender(), limit=limit)
-    click.echo(f"{sent} notice(s) sent")
+        done = service.deliver_notices(conn, sender=chosen, limit=limit)
+    click.echo(f"{done.sent} notice(s) sent")
+    if done.failed:
+        click.echo(
+            f"{done.failed} notice(s) could not be sent and stay queued: {done.last_error}",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @click.group()

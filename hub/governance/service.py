@@ -1128,18 +1128,30 @@ class LogSender:
         log.info("notice to %s: %s", recipient, subject)
 
 
-def deliver_notices(conn: Connection, *, sender: NoticeSender, limit: int = 100) -> int:
-    """Send waiting notices; return how many were sent (failures stay queued)."""
-    sent = 0
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery run did: notices sent, failed (still queued) and the last error."""
+
+    sent: int
+    failed: int
+    last_error: str | None = None
+
+
+def deliver_notices(conn: Connection, *, sender: NoticeSender, limit: int = 100) -> Delivery:
+    """Send waiting notices; a failure is recorded on the notice, which stays queued."""
+    sent = failed = 0
+    last_error = None
     for notice in store.claim_notices(conn, limit):
         try:
             sender.send(notice["recipient"], notice["subject"], notice["body"])
         except Exception as exc:  # noqa: BLE001 - any sender failure keeps the notice queued
-            store.mark_notice(conn, notice["id"], error=f"{type(exc).__name__}: {exc}"[:500])
+            last_error = f"{type(exc).__name__}: {exc}"[:500]
+            store.mark_notice(conn, notice["id"], error=last_error)
+            failed += 1
         else:
             store.mark_notice(conn, notice["id"], error=None)
             sent += 1
-    return sent
+    return Delivery(sent, failed, last_error)
 
 
 # "Who used my data"

@@ -87,8 +87,8 @@ def test_approved_request_gives_the_app_only_the_granted_fields(
         {"recipient": "dev@motcua.example.vn", "kind": "access_request.approved"},
     ]
     with db.transaction() as conn:
-        assert service.deliver_notices(conn, sender=service.LogSender()) == 2
-        assert service.deliver_notices(conn, sender=service.LogSender()) == 0
+        assert service.deliver_notices(conn, sender=service.LogSender()).sent == 2
+        assert service.deliver_notices(conn, sender=service.LogSender()).sent == 0
     kinds = [r["kind"] for r in audit_rows(db, "access_request.submit")]
     assert kinds == ["access_request.submit"]
     assert len(audit_rows(db, "access_request.approve")) == 1
