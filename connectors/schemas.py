@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -10,7 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from connectors.checks import CHECKS
 from connectors.definition import DatasetDefinition, Field, Param
-from connectors.errors import InvalidParamsError
+from connectors.errors import InvalidParamsError, UpstreamInvalidResponseError
 
 JSON_TYPES = {
     "string": "string",
@@ -111,21 +112,26 @@ def input_json_schema(definition: DatasetDefinition) -> dict[str, Any]:
     }
 
 
-def _field_schema(f: Field) -> dict[str, Any]:
-    out: dict[str, Any]
-    if f.type == "object":
-        out = _object_schema(f.fields)
-        out["type"] = ["object", "null"]
-    elif f.type == "list":
-        items = _object_schema(f.fields) if f.fields else {"type": "string"}
-        out = {"type": "array", "items": items}
-    elif f.type == "enum":
-        readable = list(dict.fromkeys(v for _, v in f.values))
-        out = {"type": ["string", "null"], "enum": [*readable, None]}
-    else:
-        out = {"type": [JSON_TYPES[f.type], "null"]}
-        if f.type == "date":
-            out["format"] = "date"
+class _Number(fields.Float):
+    """A JSON number as it is (fields.Float would also take the text "1.5")."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class _Boolean(fields.Boolean):
+    """A JSON boolean as it is (fields.Boolean would also take "yes" or 1)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _annotations(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     if f.description is not None:
         out["description"] = f.description.en
         out["x-description-vi"] = f.description.vi
@@ -136,25 +142,111 @@ def _field_schema(f: Field) -> dict[str, Any]:
     return out
 
 
-def _object_schema(field_list: Iterable[Field]) -> dict[str, Any]:
-    field_list = list(field_list)
+def _out_field(f: Field) -> fields.Field:
+    # Every field is in the mapped record; all but lists may be null (absent upstream).
+    meta = _annotations(f)
+    if f.type == "list":
+        inner = fields.Nested(_record_schema(f.fields)) if f.fields else fields.String()
+        return fields.List(inner, required=True, metadata=meta)
+    opts: dict[str, Any] = {"required": True, "allow_none": True, "metadata": meta}
+    if f.type == "object":
+        return fields.Nested(_record_schema(f.fields), **opts)
+    if f.type == "enum":
+        readable = list(dict.fromkeys(v for _, v in f.values))
+        return fields.String(validate=validate.OneOf(readable), **opts)
+    if f.type == "date":
+        return fields.Date(format="iso", **opts)
+    if f.type == "integer":
+        return fields.Integer(strict=True, **opts)
+    if f.type == "number":
+        return _Number(**opts)
+    if f.type == "boolean":
+        return _Boolean(**opts)
+    return fields.String(**opts)
+
+
+def _record_schema(field_list: Iterable[Field], name: str = "Record") -> Schema:
+    declared = {f.name: _out_field(f) for f in field_list}
+    return Schema.from_dict(declared, name=name)(unknown=RAISE)
+
+
+@functools.lru_cache(maxsize=256)
+def output_schema(definition: DatasetDefinition) -> Schema:
+    """Return the marshmallow schema of a mapped record (every field present, none extra)."""
+    name = f"Record_{definition.id.replace('-', '_')}"
+    return _record_schema(definition.response.fields, name)
+
+
+def check_record(schema: Schema, record: dict[str, Any]) -> dict[str, Any]:
+    """Return `record` if it fits `schema`, else raise UpstreamInvalidResponseError."""
+    errors = schema.validate(record)
+    if errors:
+        # Field names only: the messages could echo the personal data that did not fit.
+        names = ", ".join(_error_paths(errors))
+        raise UpstreamInvalidResponseError(
+            f"The upstream answer does not fit the dataset definition (fields: {names})."
+        )
+    return record
+
+
+def _error_paths(errors: Mapping[Any, Any], prefix: str = "") -> list[str]:
+    out = []
+    for key, value in errors.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.extend(_error_paths(value, f"{path}."))
+        else:
+            out.append(path)
+    return out
+
+
+def _field_json_schema(field: fields.Field) -> dict[str, Any]:
+    out: dict[str, Any]
+    if isinstance(field, fields.Nested):
+        out = _object_json_schema(field.schema)
+    elif isinstance(field, fields.List):
+        out = {"type": "array", "items": _field_json_schema(field.inner)}
+    else:
+        out = {"type": next(t for cls, t in _JSON_TYPE_OF.items() if isinstance(field, cls))}
+        if isinstance(field, fields.Date):
+            out["format"] = "date"
+        for v in field.validators:
+            if isinstance(v, validate.OneOf):
+                out["enum"] = list(v.choices)
+    if field.allow_none:
+        out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"].append(None)
+    out.update(field.metadata)
+    return out
+
+
+_JSON_TYPE_OF: dict[type[fields.Field], str] = {
+    fields.String: "string",
+    fields.Date: "string",
+    fields.Integer: "integer",
+    fields.Float: "number",
+    fields.Boolean: "boolean",
+}
+
+
+def _object_json_schema(schema: Schema) -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {f.name: _field_schema(f) for f in field_list},
-        "required": [f.name for f in field_list],
-        "additionalProperties": False,
+        "properties": {name: _field_json_schema(f) for name, f in schema.fields.items()},
+        "required": [name for name, f in schema.fields.items() if f.required],
+        "additionalProperties": schema.unknown != RAISE,
     }
 
 
 def output_json_schema(
     definition: DatasetDefinition, field_set: Iterable[str] | None = None
 ) -> dict[str, Any]:
-    """Return the JSON Schema of the `data` record, optionally limited to `field_set`."""
-    chosen = definition.response.fields
+    """Return the JSON Schema of the `data` record (from output_schema), maybe for `field_set`."""
+    schema = _object_json_schema(output_schema(definition))
     if field_set is not None:
         wanted = set(field_set)
-        chosen = tuple(f for f in chosen if f.name in wanted)
-    schema = _object_schema(chosen)
+        schema["properties"] = {k: v for k, v in schema["properties"].items() if k in wanted}
     # Withheld fields are left out of the record, so none is required of a caller's view.
     schema["required"] = []
     return schema
