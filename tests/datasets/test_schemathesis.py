@@ -1,10 +1,19 @@
 """Property-based run of schemathesis against /api/openapi.json, in-process over WSGI.
 
-Every operation of the public shared-data API is exercised with generated positive and
-negative requests (bounded and derandomised, so the run is repeatable) against the hub
-with the real demo ministries and a token carrying every dataset scope. Schemathesis's
-checks must all pass: no 5xx, a documented status, a documented content type, a body
-valid against its schema, documented headers, schema-violating requests refused.
+The catalogue, every dataset's query and the health checks are exercised with generated
+positive and negative requests (bounded and derandomised, so the run is repeatable) against
+the hub with the real demo ministries and a token carrying every dataset scope; the governed
+run also exercises the citizen's /api/v1/me with a demo citizen's real ``my_data`` token.
+Schemathesis's checks must all pass: no 5xx, a documented status, a documented content
+type, a body valid against its schema, documented headers, schema-violating requests
+refused.
+
+Not fuzzed: the admin API (tag ``admin``, /api/admin/v1). Every operation there needs a
+level-2 staff member's token with the right role, most of them change state (grants,
+access-request decisions, roles, client secrets, holidays) so random calls would revoke or
+rewrite what the other operations of the same run rely on, and on random ids they would
+only exercise the same 404 again and again, at the cost of doubling the run. Their answers
+are checked against the document with real data in test_openapi_public.py instead.
 """
 
 from __future__ import annotations
@@ -29,12 +38,31 @@ from hub.db import Database
 from hub.governance import service as governance
 from hub.governance.models import Principal
 from hub.governance.policy import GovernancePolicy
+from identity import demo_seed
+from identity.accounts import store as accounts_store
 from identity.oauth import clients
 from tests.datasets.conftest import AN, PURPOSE, TokenFactory, query
+from tests.governance.conftest import user_token
 
 DATASETS = ("dan-cu", "doanh-nghiep", "bao-hiem-xa-hoi")
 SCOPES = tuple(f"dataset:{d}" for d in DATASETS)
 MAX_EXAMPLES = 50
+# The operations without a body or query (health, /api/v1/me) have little to vary.
+SMALL_MAX_EXAMPLES = 10
+FUZZED_TAGS = ["catalogue", "datasets", "health"]
+DATASET_LABELS = [
+    "GET /api/v1/datasets",
+    "GET /api/v1/datasets/{dataset_id}",
+    *(f"POST /api/v1/datasets/{d}/query" for d in DATASETS),
+    "GET /healthz",
+    "GET /readyz",
+]
+ME_LABELS = [
+    "GET /api/v1/me/data-access",
+    "GET /api/v1/me/organizations/data-access",
+    "GET /api/v1/me/data-consents",
+    "POST /api/v1/me/data-consents/{consent_id}/withdraw",
+]
 
 
 def _acceptance_beyond_check_digits(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -59,22 +87,31 @@ def _acceptance_beyond_check_digits(ctx: Any, response: Any, case: Any) -> bool 
     return positive_data_acceptance(ctx, response, case)
 
 
-def _fuzz(app: Flask, token: str) -> dict[str, str]:
-    """Run every operation's coverage and fuzzing phases; return the failures by operation."""
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+def _fuzz(app: Flask, token: str, *, citizen_token: str | None = None) -> dict[str, str]:
+    """Run the operations' coverage and fuzzing phases; return the failures by operation.
+
+    ``token`` is an app's token for the datasets; with ``citizen_token`` (a signed-in
+    citizen's ``my_data`` token) the /api/v1/me operations are fuzzed too.
+    """
+    tags = [*FUZZED_TAGS, "me"] if citizen_token else FUZZED_TAGS
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app).include(tag=tags)
     failures: dict[str, str] = {}
     labels = []
-
-    def call(case: Any) -> None:
-        case.call_and_validate(
-            headers={"Authorization": f"Bearer {token}"},
-            excluded_checks=[positive_data_acceptance],
-            additional_checks=[_acceptance_beyond_check_digits],
-        )
 
     for result in schema.get_all_operations():
         operation = result.ok()
         labels.append(operation.label)
+        me = "me" in (operation.tags or ())
+        bearer = citizen_token if me else token
+        small = me or "health" in (operation.tags or ())
+
+        def call(case: Any, bearer: str | None = bearer) -> None:
+            case.call_and_validate(
+                headers={"Authorization": f"Bearer {bearer}"},
+                excluded_checks=[positive_data_acceptance],
+                additional_checks=[_acceptance_beyond_check_digits],
+            )
+
         # The coverage phase: deterministic boundary cases (missing and empty headers,
         # lengths at and past the limits, wrong types, unexpected methods).
         for case in schema.iter_coverage_cases(
@@ -90,7 +127,7 @@ def _fuzz(app: Flask, token: str) -> dict[str, str]:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @hypothesis.settings(
-                max_examples=MAX_EXAMPLES,
+                max_examples=SMALL_MAX_EXAMPLES if small else MAX_EXAMPLES,
                 derandomize=True,
                 database=None,
                 deadline=None,
@@ -104,17 +141,15 @@ def _fuzz(app: Flask, token: str) -> dict[str, str]:
             try:
                 check()
             except hypothesis.errors.Unsatisfiable:
-                # Nothing to negate: the catalogue takes no parameters and no body.
-                assert mode is GenerationMode.NEGATIVE and not operation.path_parameters
+                # Nothing to negate: no parameters and no body (the catalogue, health,
+                # /api/v1/me), or only a path parameter that takes any string (a consent id).
+                assert mode is GenerationMode.NEGATIVE
+                assert all(
+                    p.definition["schema"] == {"type": "string"} for p in operation.path_parameters
+                )
             except (AssertionError, BaseExceptionGroup) as exc:  # every operation's failures
                 failures[f"{operation.label} [{mode.value}]"] = str(exc)
-    assert sorted(labels) == sorted(
-        [
-            "GET /api/v1/datasets",
-            "GET /api/v1/datasets/{dataset_id}",
-            *(f"POST /api/v1/datasets/{d}/query" for d in DATASETS),
-        ]
-    )
+    assert sorted(labels) == sorted([*DATASET_LABELS, *(ME_LABELS if citizen_token else [])])
     return failures
 
 
@@ -168,13 +203,46 @@ def _granted_token(app: Flask, db: Database, settings: Settings) -> str:
     return token
 
 
+def _citizen_token(db: Database, settings: Settings) -> str:
+    """A demo citizen's token for /api/v1/me, as the authorization-code flow issues it."""
+    with db.transaction() as conn:
+        demo_seed.seed(conn)
+        account = accounts_store.find_by_pin(conn, AN["so_dinh_danh"])
+        assert account is not None
+        client, _ = clients.register_client(
+            conn,
+            settings=settings,
+            name="Cổng dịch vụ công",
+            grant_types=["authorization_code"],
+            scopes=["openid", "my_data"],
+            redirect_uris=["https://portal.example.vn/callback"],
+            auth_method="client_secret_basic",
+        )
+        governance.record_data_consent(
+            conn,
+            settings=settings,
+            account_id=account.id,
+            client_id=client.client_id,
+            dataset_id="dan-cu",
+            purpose=PURPOSE,
+            fields=["full_name"],
+            text_shown="Tôi đồng ý.",
+        )
+    return user_token(db, settings, client.client_id, account.id, "openid my_data")
+
+
 def test_schemathesis_with_governance(governed: Flask, db: Database, settings: Settings) -> None:
     token = _granted_token(governed, db, settings)
+    citizen = _citizen_token(db, settings)
     # The grant lets queries through governance (a found record, not a 403).
     answer = query(governed.test_client(), "dan-cu", AN, token=token, purpose=PURPOSE)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert answer.get_json()["status"] == "found"
-    failures = _fuzz(governed, token)
+    # The citizen sees that query in his data-access log, and his consent.
+    me = {"Authorization": f"Bearer {citizen}"}
+    log = governed.test_client().get("/api/v1/me/data-access", headers=me)
+    assert log.status_code == 200 and log.get_json()["data_access"], log.get_data(as_text=True)
+    failures = _fuzz(governed, token, citizen_token=citizen)
     assert not failures, _report(failures)
 
 
