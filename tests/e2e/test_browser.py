@@ -8,8 +8,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from hub import demo_rp
 from tests.e2e.conftest import LiveHub, serve_demo_app
@@ -178,3 +180,36 @@ def _claim(driver: object, name: str) -> str:
 
     cell = driver.find_element(By.CSS_SELECTOR, f"#id-token td[data-claim={name}]")  # type: ignore[attr-defined]
     return str(cell.text)
+
+
+def test_the_api_docs_page_lists_every_operation(browser: object, live_hub: LiveHub) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver: Any = browser
+    driver.get(f"{live_hub.url}/api/docs")
+    _wait_for(driver, "#operations section.tag .operation")
+    assert "Cannot load" not in driver.find_element(By.ID, "api-summary").text
+    shown = {
+        (
+            box.find_element(By.CSS_SELECTOR, ".method").text,
+            box.find_element(By.CSS_SELECTOR, ".path").text,
+        )
+        for box in driver.find_elements(By.CSS_SELECTOR, "#operations .operation")
+    }
+    spec = requests.get(f"{live_hub.url}/api/openapi.json", timeout=10).json()
+    documented = {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in ("get", "post", "put", "delete")
+        if method in item
+    }
+    assert shown == documented
+    # A public GET can be tried from the page.
+    health = next(
+        box
+        for box in driver.find_elements(By.CSS_SELECTOR, "#operations .operation")
+        if box.find_element(By.CSS_SELECTOR, ".path").text == "/healthz"
+    )
+    health.find_element(By.TAG_NAME, "button").click()
+    _wait_for(driver, "#operations pre:not(:empty)")
+    assert '"ok"' in health.find_element(By.TAG_NAME, "pre").text

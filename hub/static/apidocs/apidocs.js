@@ -65,23 +65,41 @@
       .catch(function (err) { output.className = "status-error"; output.textContent = String(err); });
   }
 
-  function renderGet(path, op) {
+  function scopesOf(op) {
+    return (op.security || []).map(function (s) {
+      var names = Object.keys(s);
+      return names.length ? s[names[0]].join(" ") : "";
+    }).filter(Boolean);
+  }
+
+  // Any operation other than a dataset query: method, path, summary, scope; public GETs
+  // without path parameters get a "Try it" button.
+  function renderPlain(method, path, op) {
     var out = el("pre", {});
-    var box = el("div", { "class": "operation" }, [
-      el("span", { "class": "method", text: "GET" }), el("span", { "class": "path", text: path }),
+    var box = el("div", { "class": "operation", id: op.operationId || "" }, [
+      el("span", { "class": "method " + method, text: method.toUpperCase() }),
+      el("span", { "class": "path", text: path }),
+      el("span", { "class": "scope", text: scopesOf(op).join(" ") }),
       el("p", { text: op.summary || "" })
     ]);
-    if (path.indexOf("{") < 0) {
+    var isPublic = !op.security || op.security.length === 0;
+    if (method === "get" && isPublic && path.indexOf("{") < 0) {
       var btn = el("button", { type: "button", text: "Try it" });
       btn.addEventListener("click", function () {
         fetch(path, { headers: { Accept: "application/json" } })
           .then(function (r) { return r.json(); })
-          .then(function (j) { out.textContent = pretty(j); });
+          .then(function (j) { out.textContent = pretty(j); })
+          .catch(function (err) { out.textContent = String(err); });
       });
       box.appendChild(btn);
       box.appendChild(out);
     }
     return box;
+  }
+
+  function isQuery(op) {
+    var body = op.requestBody && op.requestBody.content && op.requestBody.content["application/json"];
+    return (op.tags || []).indexOf("datasets") >= 0 && body && body.schema;
   }
 
   function renderQuery(spec, path, op) {
@@ -92,7 +110,7 @@
     var inputs = Object.keys(params.properties || {}).map(function (name) {
       return fieldFor(name, params.properties[name], required.indexOf(name) >= 0, example[name]);
     });
-    var scopes = (op.security || []).map(function (s) { return (s.oauth2 || [])[0]; }).filter(Boolean);
+    var scopes = scopesOf(op);
     var answer = resolve(spec, op.responses["200"].content["application/json"].schema);
     var data = resolve(spec, (answer.properties.data.anyOf || [])[0]);
     var fieldList = el("ul", {}, Object.keys(data.properties || {}).map(function (name) {
@@ -124,10 +142,25 @@
     var flows = ((spec.components.securitySchemes || {}).oauth2 || {}).flows || {};
     if (flows.clientCredentials) { document.getElementById("token-url").textContent = flows.clientCredentials.tokenUrl; }
     var main = document.getElementById("operations");
+    var sections = {};
+    var tagNames = {};
+    (spec.tags || []).forEach(function (t) { tagNames[t.name] = t.description || t.name; });
+    function sectionFor(op) {
+      var tag = (op.tags || ["other"])[0];
+      if (!sections[tag]) {
+        sections[tag] = el("section", { "class": "tag" }, [el("h2", { text: tagNames[tag] || tag })]);
+        main.appendChild(sections[tag]);
+      }
+      return sections[tag];
+    }
     Object.keys(spec.paths).forEach(function (path) {
       var item = spec.paths[path];
-      if (item.get) { main.appendChild(renderGet(path, item.get)); }
-      if (item.post) { main.appendChild(renderQuery(spec, path, item.post)); }
+      ["get", "post", "put", "delete"].forEach(function (method) {
+        var op = item[method];
+        if (!op) { return; }
+        var box = method === "post" && isQuery(op) ? renderQuery(spec, path, op) : renderPlain(method, path, op);
+        sectionFor(op).appendChild(box);
+      });
     });
   }
 
