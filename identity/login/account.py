@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import Blueprint, redirect, request, session
 from werkzeug.wrappers import Response
 
+from hub.db import Connection
 from hub.errors import HubError, NotFoundError, ValidationError
 from hub.http import get_conn
 from identity import events, mfa, sessions
@@ -275,8 +276,11 @@ def sessions_end_all() -> Response:
 # --- a representative's staff ----------------------------------------------------------
 
 
-def _representative(tax_code: str) -> tuple[Login, Organization] | Response:
-    """The signed-in representative (at level 2) and his organization, or where to go."""
+def _representative(tax_code: str, *, post: bool = False) -> tuple[Login, Organization] | Response:
+    """The signed-in representative (at level 2) and his organization, or where to go; a
+    form ``post`` is checked for its CSRF token first."""
+    if post:
+        check_csrf()
     login = _require_login()
     if isinstance(login, Response):
         return login
@@ -299,6 +303,22 @@ def _members_page(org: Organization, status: int = 200, **context: Any) -> Respo
     )
 
 
+def _staff_changed(
+    conn: Connection, login: Login, org: Organization, kind: str, **detail: str
+) -> Response:
+    """Record a change to the staff as a security event, and show the members again."""
+    events.record(
+        conn,
+        kind,
+        account_id=login.account_id,
+        session_id=login.session_id,
+        ip=request.remote_addr,
+        detail={"tax_code": org.tax_code, **detail},
+    )
+    _flash(kind.replace(".", "_"))
+    return _back(f"/account/organizations/{org.tax_code}/members")
+
+
 def _through_day(value: str) -> datetime:
     """A form date (YYYY-MM-DD): valid through that whole day in Hà Nội (UTC+7)."""
     try:
@@ -318,8 +338,7 @@ def members(tax_code: str) -> Response:
 @bp.post("/organizations/<tax_code>/members")
 def members_authorise(tax_code: str) -> Response:
     """Authorise a citizen (by PIN) to act for the organization until a day, or renew."""
-    check_csrf()
-    got = _representative(tax_code)
+    got = _representative(tax_code, post=True)
     if isinstance(got, Response):
         return got
     login, org = got
@@ -339,23 +358,13 @@ def members_authorise(tax_code: str) -> Response:
         )
     except (ValidationError, NotFoundError) as exc:
         return _members_page(org, 400, form=form, error=_page_error(exc))
-    events.record(
-        conn,
-        "org.staff_authorised",
-        account_id=login.account_id,
-        session_id=login.session_id,
-        ip=request.remote_addr,
-        detail={"tax_code": org.tax_code, "until": form["expires"]},
-    )
-    _flash("org_staff_authorised")
-    return _back(f"/account/organizations/{org.tax_code}/members")
+    return _staff_changed(conn, login, org, "org.staff_authorised", until=form["expires"])
 
 
 @bp.post("/organizations/<tax_code>/members/end")
 def members_end(tax_code: str) -> Response:
     """End a staff member's authorisation now; his apps lose the organization at refresh."""
-    check_csrf()
-    got = _representative(tax_code)
+    got = _representative(tax_code, post=True)
     if isinstance(got, Response):
         return got
     login, org = got
@@ -372,13 +381,5 @@ def members_end(tax_code: str) -> Response:
         account_id=member,
         now=sessions.utcnow(),
     ):
-        events.record(
-            conn,
-            "org.staff_ended",
-            account_id=login.account_id,
-            session_id=login.session_id,
-            ip=request.remote_addr,
-            detail={"tax_code": org.tax_code, "member": member},
-        )
-        _flash("org_staff_ended")
+        return _staff_changed(conn, login, org, "org.staff_ended", member=member)
     return _back(f"/account/organizations/{org.tax_code}/members")
