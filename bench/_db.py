@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 
 from hub import embedded, migrations
+from hub.audit.writer import SharedHead
 from hub.db import Database
 
 
@@ -43,5 +44,6 @@ def scratch_database() -> Iterator[str]:
         yield url
     finally:
         _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        SharedHead.for_database(url).path.unlink(missing_ok=True)  # the audit head file
         if tmp is not None:
             embedded.stop_server(tmp / "pg")

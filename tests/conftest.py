@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 
 from hub import migrations
 from hub.app import create_app
+from hub.audit.writer import SharedHead
 from hub.config import Settings
 from hub.db import Connection, Database
 
@@ -81,8 +82,10 @@ def db_url(pg_admin_url: str, template_db: str) -> Iterator[str]:
     """URL of a fresh, migrated database for this test only."""
     name = f"lgsp_t_{os.getpid()}_{next(_counter)}"
     admin_execute(pg_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    yield with_database(pg_admin_url, name)
+    url = with_database(pg_admin_url, name)
+    yield url
     admin_execute(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    SharedHead.for_database(url).path.unlink(missing_ok=True)  # the audit writers' head file
 
 
 @pytest.fixture
