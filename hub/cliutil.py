@@ -69,11 +69,12 @@ def record_admin_action(
     cannot import it themselves. ``subject`` (a PIN or tax code) is stored as a keyed hash.
     """
     ctx = click.get_current_context(silent=True)
-    recorder = ctx.find_root().obj.get("admin_recorder") if ctx and ctx.find_root().obj else None
-    if recorder is not None:
+    root = (ctx.find_root().obj if ctx is not None else None) or {}
+    recorder = root.get("admin_recorder")
+    if ctx is not None and recorder is not None:
         recorder(
             conn,
-            settings_of(ctx),  # type: ignore[arg-type]
+            settings_of(ctx),
             kind,
             subject=subject,
             client_id=client_id,
