@@ -27,7 +27,7 @@ from connectors.definition import (
     parse_definition,
 )
 from connectors.registry import DatasetConnector, build_connector
-from connectors.resilience import OPEN, BreakerRegistry
+from connectors.resilience import BreakerRegistry
 from connectors.schemas import describe, input_schema, validate_params
 from hub.datasets import errors, metrics, store
 from hub.datasets.models import (
@@ -208,7 +208,7 @@ class DatasetRuntime:
         """Return every upstream breaker's state, and refresh the breaker gauge."""
         states = self.breakers.states()
         for name, state in states.items():
-            metrics.BREAKER_OPEN.labels(name).set(1 if state["state"] == OPEN else 0)
+            metrics.set_breaker(name, state["state"])
         return states
 
     def close(self) -> None:
@@ -555,8 +555,7 @@ def _fetch(
         seconds = time.perf_counter() - started
         if outcome != "circuit_open":
             metrics.UPSTREAM_DURATION.labels(ds.id, outcome).observe(seconds)
-        state = connector.breaker.state
-        metrics.BREAKER_OPEN.labels(connector.breaker.name).set(1 if state == OPEN else 0)
+        metrics.set_breaker(connector.breaker.name, connector.breaker.state)
 
 
 def source_label(definition: DatasetDefinition) -> str:

@@ -196,6 +196,9 @@ def test_breaker_half_opens_after_its_reset_time_and_closes_on_a_good_probe(
     # A good probe closes it: the probe's own answer and the next ones go through.
     clock.advance(30)
     assert _breaker(api, dataset) == "half_open"
+    text = api.get("/metrics").get_data(as_text=True)
+    assert f'lgsp_upstream_breaker_state{{state="half_open",upstream="{dataset}"}} 1.0' in text
+    assert f'lgsp_upstream_breaker_state{{state="open",upstream="{dataset}"}} 0.0' in text
     ready = api.get("/readyz").get_json()["checks"]["upstreams"]
     assert ready["status"] == "degraded" and ready["open"] == [dataset]
     probe = query(api, dataset, TAX_CODE, token=token)
