@@ -3,8 +3,9 @@
 After ``free`` failures each further attempt must wait 2^(n - free) seconds, capped at
 15 minutes. There is no permanent lockout: once the delay has passed, a correct answer
 always works. Keys are strings such as ``pinip:001087012345@203.0.113.7`` (one account
-from one address), ``pin:001087012345`` (one account from anywhere), ``ip:203.0.113.7``
-and ``otp:<account id>``; unknown PINs are throttled exactly like known ones.
+from one address), ``pin:001087012345`` (one account from anywhere), ``ip:203.0.113.7``,
+``otp:<account id>`` and ``otpip:<account id>@<address>``; unknown PINs are throttled
+exactly like known ones.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ RULES = {
     # gets this far, and the sign-in service lets a correct password from an address that
     # has not failed on the account through anyway (see identity.login.service).
     "pin": Rule("pin", 50),
-    "otp": Rule("otp", 5),
+    # The second factor likewise: per account and address, and account-wide (20 free) only
+    # for addresses that failed on it themselves.
+    "otpip": Rule("otpip", 5),
+    "otp": Rule("otp", 20),
     "ip": Rule("ip", 20),
 }
 
@@ -54,7 +58,7 @@ def _free(key: str) -> int:
 # Keys whose attempts are taken one at a time (guessing one account or one TOTP in parallel
 # must not outrun its counter). An address key is only read: locking it would queue every
 # sign-in from one office or NAT behind one another for the whole password check.
-SERIALISED = ("pin", "pinip", "otp")
+SERIALISED = ("pin", "pinip", "otp", "otpip")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class KeyState:
 def wait_seconds(conn: Connection, keys: Sequence[str], *, now: datetime) -> int:
     """Seconds until an attempt on all ``keys`` is allowed (0: allowed now).
 
-    Locks the rows of the account keys (``pin:``, ``pinip:``, ``otp:``) until the
+    Locks the rows of the account keys (``pin:``, ``pinip:``, ``otp:``, ``otpip:``) until the
     transaction ends, so that concurrent attempts on one account are taken one at a time;
     address keys are read without a lock.
     """

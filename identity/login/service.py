@@ -38,6 +38,17 @@ def _pin_key(pin: str) -> str:
     return "pin:?" + hashlib.sha256(pin.encode("utf-8", "replace")).hexdigest()[:24]
 
 
+def _wait(conn: Connection, account_key: str, pair_key: str, *others: str, now: datetime) -> int:
+    """Seconds this attempt must wait: the delay of the account from this address (the
+    pair) and of ``others``; the account-wide delay only for an address that has itself
+    failed on the account lately, so that others' failures never keep the owner out."""
+    state = throttle.states(conn, [account_key, pair_key, *others], now=now)
+    wait = max(state[key].wait for key in (pair_key, *others))
+    if state[pair_key].failures:
+        wait = max(wait, state[account_key].wait)
+    return wait
+
+
 def check_password(
     conn: Connection, *, pin: str, password: str, ip: str | None, now: datetime
 ) -> Outcome:
@@ -53,10 +64,7 @@ def check_password(
     account_key = _pin_key(pin)
     pair_key = "pinip:" + account_key.removeprefix("pin:") + "@" + (ip or "unknown")
     keys = [account_key, pair_key, address]
-    state = throttle.states(conn, keys, now=now)
-    wait = max(state[pair_key].wait, state[address].wait)
-    if state[pair_key].failures:
-        wait = max(wait, state[account_key].wait)
+    wait = _wait(conn, account_key, pair_key, address, now=now)
     if wait:
         events.record(conn, "login.throttled", ip=ip, detail={"step": "password", "wait": wait})
         return Outcome(retry_after=wait)
@@ -81,8 +89,10 @@ def check_second_factor(
     conn: Connection, *, account_id: str, code: str, ip: str | None, now: datetime
 ) -> Outcome:
     """Check a TOTP or recovery code for an account that has passed the password step."""
-    keys = [f"otp:{account_id}"]
-    wait = throttle.wait_seconds(conn, keys, now=now)
+    account_key = f"otp:{account_id}"
+    pair_key = f"otpip:{account_id}@{ip or 'unknown'}"
+    keys = [account_key, pair_key]
+    wait = _wait(conn, account_key, pair_key, now=now)
     if wait:
         events.record(conn, "mfa.throttled", account_id=account_id, ip=ip, detail={"wait": wait})
         return Outcome(retry_after=wait)

@@ -415,3 +415,24 @@ def test_sign_ins_from_one_address_do_not_queue_behind_each_other(db: Database) 
                 throttle.wait_seconds(other, ["pin:001087012345", "ip:10.0.0.2"], now=now)
         finally:
             other.close()
+
+
+def test_code_guessers_who_know_the_password_cannot_lock_the_owner_out(
+    client: FlaskClient, seeded: dict, clock: Clock
+) -> None:
+    # Addresses that know Bình's password fail her second factor: four of them five times
+    # each (the account's 20 free failures), then a fifth one once more.
+    guessers = [_from(client, f"203.0.113.{i}") for i in range(5)]
+    for i, guesser in enumerate(guessers):
+        assert post_login(guesser, *BINH, acr="2").headers["Location"] == "/login/otp"
+        for _ in range(5 if i < 4 else 1):
+            assert post_otp(guesser, "000000").status_code == 401
+    # An address that has failed now waits for the account's delay too, even with the
+    # right code.
+    slowed = post_otp(guessers[4], totp(clock))
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) > 0
+    # Bình, from an address that has not failed, is not held back by their failures.
+    owner = _from(client, "198.51.100.30")
+    assert post_login(owner, *BINH, acr="2").headers["Location"] == "/login/otp"
+    ok = post_otp(owner, totp(clock))
+    assert ok.status_code == 303, ok.get_data(as_text=True)
