@@ -245,3 +245,12 @@ def bearer(db: Database, settings: Settings, agency: App) -> Callable[..., dict[
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+def seed_calls(api: FlaskClient, agency: App, db: Database, settings: Settings) -> None:
+    """Two answered queries of the agency (about An and another citizen) and one refused."""
+    grant(db, settings, agency.client_id, "dan-cu", purposes=["1.001234"])
+    token = agency.token()
+    assert query(api, "dan-cu", AN, token=token).status_code == 200
+    assert query(api, "dan-cu", OTHER, token=token).status_code == 200
+    assert query(api, "dan-cu", AN, token=token, purpose="2.000046").status_code == 403

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from hub.config import Settings
 from hub.db import Database
 from tests.conftest import cli_env, run_lgsp
-from tests.governance.conftest import AN, AN_PIN, OTHER, App, audit_rows, grant, query
+from tests.governance.conftest import AN, AN_PIN, App, audit_rows, query, seed_calls
 
 ADMIN = "/api/admin/v1"
 HOSTILE = [
@@ -29,14 +29,6 @@ HOSTILE = [
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _seed_calls(api: FlaskClient, agency: App, db: Database, settings: Settings) -> None:
-    grant(db, settings, agency.client_id, "dan-cu", purposes=["1.001234"])
-    token = agency.token()
-    assert query(api, "dan-cu", AN, token=token).status_code == 200
-    assert query(api, "dan-cu", OTHER, token=token).status_code == 200
-    assert query(api, "dan-cu", AN, token=token, purpose="2.000046").status_code == 403
-
-
 def test_audit_search_filters_are_values_never_sql(
     api: FlaskClient,
     agency: App,
@@ -45,7 +37,7 @@ def test_audit_search_filters_are_values_never_sql(
     staff: dict[str, str],
     bearer: Callable[..., dict[str, str]],
 ) -> None:
-    _seed_calls(api, agency, db, settings)
+    seed_calls(api, agency, db, settings)
     auditor = bearer(staff["auditor"])
 
     def search(**args: str) -> dict:
@@ -87,7 +79,7 @@ def test_audit_csv_export(
     staff: dict[str, str],
     bearer: Callable[..., dict[str, str]],
 ) -> None:
-    _seed_calls(api, agency, db, settings)
+    seed_calls(api, agency, db, settings)
     hostile = bearer(staff["admin"])
     response = api.get(f"{ADMIN}/audit.csv?kind=data.query", headers=hostile)
     assert response.status_code == 200

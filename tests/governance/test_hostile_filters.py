@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from hub.config import Settings
 from hub.db import Database
-from tests.governance.conftest import AN, OTHER, App, grant, query
+from tests.governance.conftest import App, grant, seed_calls
 from tests.governance.test_admin_api import REQUEST
 
 ADMIN = "/api/admin/v1"
@@ -34,14 +34,6 @@ HOSTILE = [
     "1' UNION SELECT content FROM audit_log --",
 ]
 LEAKS = ("Traceback", "psycopg2", "SELECT", "audit_log", "syntax error")
-
-
-def _seed(api: FlaskClient, agency: App, db: Database, settings: Settings) -> None:
-    grant(db, settings, agency.client_id, "dan-cu", purposes=["1.001234"])
-    token = agency.token()
-    assert query(api, "dan-cu", AN, token=token).status_code == 200
-    assert query(api, "dan-cu", OTHER, token=token).status_code == 200
-    assert query(api, "dan-cu", AN, token=token, purpose="2.000046").status_code == 403
 
 
 def _leaks(text: str, value: str) -> list[str]:
@@ -66,7 +58,7 @@ def test_hostile_audit_filters_match_nothing_or_are_refused(
     staff: dict[str, str],
     bearer: Callable[..., dict[str, str]],
 ) -> None:
-    _seed(api, agency, db, settings)
+    seed_calls(api, agency, db, settings)
     auditor = bearer(staff["auditor"])
     total = api.get(f"{ADMIN}/audit?kind=data.query", headers=auditor).get_json()["total"]
     assert total == 3
